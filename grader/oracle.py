@@ -1,0 +1,277 @@
+"""The oracle: PyTorch (float64) runs every probe to give the expected numbers.
+
+This is the only module that imports torch, and only when an expectation is not cached.
+Expectations depend on the probe alone, so they are cached on disk as plain JSON keyed by a
+hash of the probe, the torch version and the grader version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+from grader import __version__
+from grader.probes import (
+    Chain,
+    ChainResult,
+    Graph,
+    Model,
+    ModelResult,
+    Mse,
+    MseResult,
+    PassResult,
+    parse_chain,
+    parse_model,
+    parse_mse,
+    parse_passes,
+)
+
+CACHE_SCHEMA = 1
+
+
+def default_cache_dir() -> Path:
+    """$SCRATCHGRAD_CACHE, else the user cache folder (XDG on Linux, ~/Library/Caches, ...)."""
+    if os.environ.get("SCRATCHGRAD_CACHE"):
+        return Path(os.environ["SCRATCHGRAD_CACHE"])
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif os.uname().sysname == "Darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "scratchgrad" / "oracle"
+
+
+class Oracle:
+    """Expected results for probes, from the cache when possible, else from torch."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.cache_dir = cache_dir
+        self.torch_version: str | None = None
+        self.computed = 0
+        self.cached = 0
+
+    def graph(self, graph: Graph, *, cache: bool = True) -> list[PassResult]:
+        return parse_passes(self._expect(graph.request(), _graph, cache), graph)
+
+    def model(self, model: Model, *, cache: bool = True) -> ModelResult:
+        return parse_model(self._expect(model.request(), _model, cache))
+
+    def chain(self, chain: Chain, *, cache: bool = True) -> ChainResult:
+        return parse_chain(self._expect(chain.request(), _chain, cache))
+
+    def mse(self, mse: Mse, *, cache: bool = True) -> MseResult:
+        return parse_mse(self._expect(mse.request(), _mse, cache))
+
+    def _expect(self, request: dict, compute, cache: bool) -> dict:
+        key = self._key(request)
+        path = None if self.cache_dir is None or not cache else \
+            self.cache_dir / key[:2] / f"{key}.json"
+        if path is not None:
+            entry = _read_entry(path, key)
+            if entry is not None:
+                self.cached += 1
+                return entry
+        torch = self._torch()
+        self.computed += 1
+        value = compute(torch, request)
+        if path is not None:
+            _write_entry(path, key, value)
+        return value
+
+    def _key(self, request: dict) -> str:
+        torch_version = _installed_torch_version()
+        text = json.dumps([CACHE_SCHEMA, __version__, torch_version, request], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _torch(self):
+        with warnings.catch_warnings():
+            # torch warns when NumPy is missing; the grader does not need NumPy.
+            warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+            import torch
+        torch.set_default_dtype(torch.float64)
+        self.torch_version = torch.__version__
+        return torch
+
+
+def _installed_torch_version() -> str:
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
+def _read_entry(path: Path, key: str) -> dict | None:
+    """A cached expectation, or None when missing or corrupt (then it is recomputed)."""
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"), parse_constant=float)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != key or \
+            entry.get("schema_version") != CACHE_SCHEMA or not isinstance(entry.get("value"), dict):
+        return None
+    return entry["value"]
+
+
+def _write_entry(path: Path, key: str, value: dict) -> None:
+    """Write atomically: concurrent graders either see the whole entry or none of it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"schema_version": CACHE_SCHEMA, "key": key, "value": value}, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only or full disk only costs speed
+
+
+# ---- torch implementations of the probes ---------------------------------------------------
+
+
+def _graph(torch, request: dict) -> dict:
+    leaves = [torch.tensor(float(x), requires_grad=True) for x in request["leaves"]]
+    passes = []
+    for spec in request["passes"]:
+        nodes = list(leaves)
+        for op, *args in spec["nodes"]:
+            nodes.append(_apply(torch, op, args, nodes))
+            nodes[-1].retain_grad()
+        root = spec["root"]
+        if root is not None:
+            nodes[root].backward()
+        passes.append({
+            "error": None,
+            "data": [n.item() for n in nodes],
+            "grad": None if root is None else
+            [0.0 if n.grad is None else n.grad.item() for n in nodes],
+        })
+    return {"passes": passes}
+
+
+def _apply(torch, op: str, args: list, nodes: list):
+    a, b = ([arg["const"] if isinstance(arg, dict) else nodes[arg] for arg in args] + [None])[:2]
+    if op == "add":
+        return a + b
+    if op == "sub":
+        return a - b
+    if op == "mul":
+        return a * b
+    if op == "div":
+        return a / b
+    if op == "pow":
+        return a**b
+    if op == "neg":
+        return -a
+    return {"tanh": torch.tanh, "exp": torch.exp, "relu": torch.relu, "log": torch.log}[op](a)
+
+
+ACTIVATIONS = {"tanh": "tanh", "relu": "relu", "linear": None}
+
+
+def layer_shapes(kind: str, args: list, kwargs: dict) -> list[tuple[int, int, str]]:
+    """(nin, nout, activation) of each layer of a Neuron, Layer or MLP, as the contract says."""
+    if kind == "Neuron":
+        return [(args[0], 1, kwargs.get("activation", "tanh"))]
+    if kind == "Layer":
+        return [(args[0], args[1], kwargs.get("activation", "tanh"))]
+    nin, nouts = args
+    sizes = [nin] + list(nouts)
+    return [(sizes[i], sizes[i + 1],
+             kwargs.get("output_activation", "tanh") if i == len(nouts) - 1
+             else kwargs.get("activation", "tanh")) for i in range(len(nouts))]
+
+
+def param_count(kind: str, args: list, kwargs: dict) -> int:
+    return sum(nout * (nin + 1) for nin, nout, _ in layer_shapes(kind, args, kwargs))
+
+
+def _model(torch, request: dict) -> dict:
+    kind, args, kwargs = request["kind"], request["args"], request["kwargs"]
+    shapes = layer_shapes(kind, args, kwargs)
+    flat = torch.tensor(request["params"])
+    layers, offset = [], 0
+    for nin, nout, activation in shapes:
+        block = flat[offset:offset + nout * (nin + 1)].reshape(nout, nin + 1)
+        offset += nout * (nin + 1)
+        weight = block[:, :nin].clone().requires_grad_(True)
+        bias = block[:, nin].clone().requires_grad_(True)
+        layers.append((weight, bias, activation))
+
+    def forward(x):
+        for weight, bias, activation in layers:
+            x = weight @ x + bias
+            if activation != "linear":
+                x = getattr(torch, activation)(x)
+        return x
+
+    def parameters():
+        return [t for weight, bias, _ in layers for t in (weight, bias)]
+
+    def flat_params(attr: str) -> list[float]:
+        out = []
+        for weight, bias, _ in layers:
+            w = weight if attr == "data" else weight.grad
+            b = bias if attr == "data" else bias.grad
+            for j in range(weight.shape[0]):
+                out += [*w[j].tolist(), b[j].item()]
+        return out
+
+    reply = {"error": None, "param_count": param_count(kind, args, kwargs), "outputs": None,
+             "output_shape": None, "grads": None, "input_grads": None, "losses": None,
+             "params": None}
+    mode = request["mode"]
+    if mode == "train":
+        xs = torch.tensor(request["inputs"])
+        ys = torch.tensor(request["targets"])
+        losses = []
+        for _ in range(request["train_kwargs"]["steps"]):
+            preds = torch.stack([forward(x).reshape(-1)[0] for x in xs])
+            loss = ((preds - ys) ** 2).mean()
+            for p in parameters():
+                p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                for p in parameters():
+                    p -= request["train_kwargs"]["lr"] * p.grad
+            losses.append(loss.item())
+        reply["losses"] = losses
+        reply["params"] = flat_params("data")
+    inputs = [torch.tensor([float(v) for v in row], requires_grad=True)
+              for row in request["inputs"]]
+    outputs = [forward(x) for x in inputs]
+    single = shapes[-1][1] == 1
+    reply["output_shape"] = ["value" if single else "list"] * len(outputs)
+    reply["outputs"] = [v for out in outputs for v in out.tolist()]
+    if mode in ("backward", "zero_grad"):
+        for p in parameters():
+            p.grad = None
+        torch.stack([o.sum() for o in outputs]).sum().backward()
+        reply["grads"] = flat_params("grad") if mode == "backward" else \
+            [0.0] * reply["param_count"]
+        if request["value_inputs"]:
+            reply["input_grads"] = [x.grad.tolist() for x in inputs]
+    return reply
+
+
+def _chain(torch, request: dict) -> dict:
+    """The same chain as one cumulative op: torch's own graph of 100,000 nodes takes seconds."""
+    leaves = torch.tensor(request["leaves"], requires_grad=True)
+    cumulative = torch.cumprod if request["op"] == "mul" else torch.cumsum
+    root = cumulative(leaves, dim=0)[-1]
+    root.backward()
+    return {"error": None, "root": root.item(), "grads": leaves.grad.tolist()}
+
+
+def _mse(torch, request: dict) -> dict:
+    preds = torch.tensor([float(p) for p in request["predictions"]], requires_grad=True)
+    targets = torch.tensor([float(t) for t in request["targets"]],
+                           requires_grad=request["value_targets"])
+    loss = ((preds - targets) ** 2).mean()
+    loss.backward()
+    return {"error": None, "loss": loss.item(), "grads": preds.grad.tolist(),
+            "target_grads": targets.grad.tolist() if request["value_targets"] else None}

@@ -1,0 +1,139 @@
+"""The whole grading flow, in one function."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from grader import __version__, submission
+from grader.oracle import Oracle
+from grader.plugin import GradingPlugin
+from grader.report import Report
+from grader.score import tally
+from grader.worker import Limits, Worker
+
+SUITES = Path(__file__).with_name("suites")
+SECTION_IDS = ("forward", "backward", "backprop", "nn", "training", "stretch")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to grade: which sections, with which limits, caching and suites."""
+
+    sections: tuple[str, ...] = SECTION_IDS
+    """Section ids to run, in order."""
+    limits: Limits = field(default_factory=Limits)
+    """Sandbox limits for the worker."""
+    cache_dir: Path | None = None
+    """Oracle cache folder; None disables the cache."""
+    hidden_suites: Path | None = None
+    """Folder of hidden suites (the instructor's copy); None where there are none."""
+    secret_seed: int | None = None
+    """Seed for hidden tests' inputs, from the course configuration."""
+
+
+def grade(path: Path, options: Options) -> Report:
+    """Grade the submission at `path` and return its report.
+
+    1. `submission.load` reads the submission as files (a notebook as JSON) and fingerprints
+       it; it raises UsageError only when there is nothing gradable at `path`.
+    2. A `Worker` (a confined `python -I -S` subprocess) imports a copy of it on the first
+       request, and again after a timeout or crash.
+    3. pytest runs the grader's suites in this process with `GradingPlugin`: each test sends
+       probes (inputs only) to the worker, asks the `Oracle` (torch, or its cache) for the
+       expected numbers, compares them and leaves a status and feedback.
+    4. `score.tally` turns pytest-json-report's results into sections and points.
+    5. The `Report` gathers points, errors, the environment and the limits that were in force.
+    """
+    started, clock = datetime.now(timezone.utc), time.monotonic()
+    found = submission.load(path)
+    oracle = Oracle(options.cache_dir)
+    with Worker(found, options.limits) as worker:
+        plugin = GradingPlugin(worker, oracle, Oracle(None), options.secret_seed)
+        raw = run_suites(plugin, suite_files(options))
+        errors = submission_errors(found, worker) + [
+            {"kind": "grader", "message": m} for m in plugin.grader_errors]
+        limits = dict(worker.limits_in_force)
+        output = worker.output
+    sections = tally(raw)
+    core = [s for s in sections if not s.extra_credit]
+    return Report(
+        score=round(sum(s.score for s in core), 4),
+        max_score=round(sum(s.max_score for s in core), 4),
+        sections=tuple(sections),
+        hidden_points_held_back=0.0,
+        errors=tuple(errors),
+        submission={"path": str(path), "kind": found.kind, "sha256": found.sha256},
+        environment={"python": platform.python_version(), "torch": oracle.torch_version,
+                     "grader": __version__, "platform": sys.platform, "limits": limits},
+        student_output={"text": output.text.decode("utf-8", "replace"), "bytes": output.total,
+                        "truncated": output.total > len(output.text)},
+        started_at=started.isoformat(timespec="seconds"),
+        duration_s=round(time.monotonic() - clock, 3),
+    )
+
+
+def suite_files(options: Options) -> list[Path]:
+    files = []
+    for section in options.sections:
+        files.append(SUITES / f"test_{section}.py")
+        if options.hidden_suites is not None:
+            hidden = options.hidden_suites / f"hidden_test_{section}.py"
+            if hidden.exists():
+                files.append(hidden)
+    return files
+
+
+def run_suites(plugin: GradingPlugin, files: list[Path]) -> dict:
+    """pytest.main in this process, quiet, with nothing loaded from outside the grader."""
+    import pytest
+    from pytest_jsonreport.plugin import JSONReport
+
+    json_report = JSONReport()
+    args = [*map(str, files), "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES.parent),
+            "--noconftest", "-p", "no:cacheprovider", "--import-mode=importlib", "--assert=plain",
+            "-p", "pytest_jsonreport.plugin", "--json-report-file=none", "-q"]
+    saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+             if k in os.environ}
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    log = io.StringIO()
+    plugin.log = log
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            pytest.main(args, plugins=[plugin, json_report])
+    finally:
+        os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        os.environ.update(saved)
+    return json_report.report or {"tests": []}
+
+
+def submission_errors(found: submission.Submission, worker: Worker) -> list[dict]:
+    """Problems with the submission as a whole, each once (tests repeat them briefly)."""
+    errors = []
+    if found.problem:
+        errors.append({"kind": "submission", "message": found.problem})
+    load = worker.load_reply or {}
+    if load.get("import_error"):
+        e = load["import_error"]
+        where = f" at {e['file']}:{e['line']}" if e.get("file") else ""
+        errors.append({"kind": "import", "message": f"{e['type']}{where}: {e['message']}"})
+    for e in load.get("cell_errors", []):
+        errors.append({"kind": "notebook_cell",
+                       "message": f"{e.get('file')} line {e.get('line')} raised "
+                                  f"{e.get('type')}: {e.get('message')}"})
+    missing = sorted(set(SECTION_NAMES) - set(load.get("names", SECTION_NAMES)))
+    if load and not load.get("import_error") and missing:
+        errors.append({"kind": "missing_names",
+                       "message": "your submission defines no " + ", ".join(missing)
+                                  + " (see docs/api.md for the names the grader uses)"})
+    return errors
+
+
+SECTION_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "mse_loss", "train")

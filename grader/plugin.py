@@ -1,0 +1,127 @@
+"""The pytest plugin object that connects the grader's suites to one submission's worker.
+
+It provides the fixtures (`worker`, `oracle`, `secret_seed`), spreads each test's points over
+its parametrized cases, and turns every test's ending into a status and feedback that
+pytest-json-report carries in the test's metadata.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from grader.checks import Failure
+from grader.oracle import Oracle
+from grader.worker import Worker
+
+MARKERS = (
+    "points(n): points of this test, shared equally by its parametrized cases",
+    "task(id): the exercise task this test checks, e.g. '2.4'",
+    "hidden: a hidden test, run only where the instructor's suites are present",
+)
+
+
+class GradingPlugin:
+    """Fixtures and result hooks for one grading run."""
+
+    def __init__(self, worker: Worker, oracle: Oracle, hidden_oracle: Oracle,
+                 secret_seed: int | None) -> None:
+        self._worker = worker
+        self._oracle = oracle
+        self._hidden_oracle = hidden_oracle
+        self._secret_seed = secret_seed
+        self.grader_errors: list[str] = []
+
+    @pytest.fixture
+    def worker(self) -> Worker:
+        return self._worker
+
+    @pytest.fixture
+    def oracle(self, request: pytest.FixtureRequest) -> Oracle:
+        """Hidden tests use an oracle whose expectations never go to the shared cache."""
+        hidden = request.node.get_closest_marker("hidden") is not None
+        return self._hidden_oracle if hidden else self._oracle
+
+    @pytest.fixture
+    def secret_seed(self) -> int:
+        if self._secret_seed is None:
+            pytest.skip("hidden tests need the course's secret seed")
+        return self._secret_seed
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        cases = Counter(_function_id(item) for item in items)
+        for item in items:
+            marker = item.get_closest_marker("points")
+            points = marker.args[0] if marker else 0.0
+            item.stash[POINTS] = points / cases[_function_id(item)]
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if call.when == "setup" and report.skipped:
+            item.stash[VERDICT] = ("skipped", _skip_reason(call))
+        if call.when != "call":
+            return
+        if call.excinfo is None:
+            item.stash[VERDICT] = ("passed", "")
+        elif isinstance(call.excinfo.value, Failure):
+            item.stash[VERDICT] = (call.excinfo.value.status, _with_task(item,
+                                                                         call.excinfo.value))
+        elif call.excinfo.errisinstance(pytest.skip.Exception):
+            item.stash[VERDICT] = ("skipped", _skip_reason(call))
+        else:
+            message = f"{call.excinfo.typename}: {call.excinfo.value}"
+            self.grader_errors.append(f"{item.nodeid}: {message}")
+            item.stash[VERDICT] = ("error", f"the grader itself failed on this test ({message})")
+
+    def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo) -> dict:
+        status, feedback = item.stash.get(VERDICT, ("error", "the test did not run"))
+        task = item.get_closest_marker("task")
+        return {
+            "status": status,
+            "feedback": feedback,
+            "points": item.stash.get(POINTS, 0.0),
+            "task": task.args[0] if task else None,
+            "name": _name(item),
+            "visibility": "hidden" if item.get_closest_marker("hidden") else "visible",
+        }
+
+
+POINTS = pytest.StashKey[float]()
+VERDICT = pytest.StashKey[tuple[str, str]]()
+
+
+def _function_id(item: pytest.Item) -> str:
+    return item.nodeid.split("[", 1)[0]
+
+
+def _name(item: pytest.Item) -> str:
+    """The test's docstring line, plus the case's parameters."""
+    doc = (getattr(item, "function", None).__doc__ or item.name).strip().splitlines()[0]
+    case = item.nodeid.partition("[")[2].rstrip("]")
+    return f"{doc.rstrip('.')} [{case}]" if case else doc.rstrip(".")
+
+
+def _with_task(item: pytest.Item, failure: Failure) -> str:
+    """Name the task the test checks, and say when a missing prerequisite blocked it."""
+    marker = item.get_closest_marker("task")
+    task = marker.args[0] if marker else None
+    error = failure.error
+    message = failure.message
+    if error is not None and error.type == "NotImplementedError" and error.task \
+            and task and error.task != task:
+        return f"blocked: Task {error.task} is not implemented yet ({error.message})"
+    if task and f"Task {task}" not in message:
+        message += f" (Task {task})"
+    return message
+
+
+def _skip_reason(call: pytest.CallInfo) -> str:
+    value = call.excinfo.value if call.excinfo else None
+    return str(getattr(value, "msg", value) or "not run")

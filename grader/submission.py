@@ -1,0 +1,149 @@
+"""Find the submission, decide its kind, fingerprint it, and stage a copy for the worker.
+
+The harness reads the submission only as files and notebook JSON; it never imports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+SKIPPED = shutil.ignore_patterns("__pycache__", ".git", ".ipynb_checkpoints", "*.pyc", ".venv")
+MAX_BYTES = 20 * 1024 * 1024
+BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?|[\w.\[\]]+\s*=\s*[%!])")
+HELP_SUFFIX = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
+
+
+class UsageError(Exception):
+    """The grader was given something it cannot grade at all (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student submission, as found on disk."""
+
+    path: Path
+    """Where it was found (as given)."""
+    kind: str
+    """"package" (a folder), "module" (a .py file) or "notebook" (a .ipynb file)."""
+    sha256: str
+    """Fingerprint of its content (for a folder: every file's path and bytes)."""
+    cells: tuple[dict, ...] = ()
+    """For a notebook: each code cell's label and neutralised source, in order."""
+    problem: str | None = None
+    """Why the submission cannot run at all (unreadable notebook, no Python files), if so."""
+
+    def stage(self, dest: Path) -> Path:
+        """Copy the submission under `dest` as the worker will import it; return its root."""
+        dest.mkdir(parents=True)
+        if self.kind == "package":
+            shutil.copytree(self.path, dest / "exercises", ignore=SKIPPED, symlinks=False)
+        elif self.kind == "module":
+            shutil.copyfile(self.path, dest / self.path.name)
+        else:
+            (dest / "cells.json").write_text(json.dumps(list(self.cells)), encoding="utf-8")
+        return dest
+
+    def entry_in(self, root: Path) -> Path:
+        """The file the worker starts from inside a staged copy."""
+        if self.kind == "package":
+            return root / "exercises" / "__init__.py"
+        if self.kind == "module":
+            return root / self.path.name
+        return root / "cells.json"
+
+
+def load(path: Path) -> Submission:
+    """Read a submission from `path`, or raise UsageError with a sentence naming the fix."""
+    if not path.exists():
+        raise UsageError(
+            f"No submission at {path}. Pass a path: python -m grader my_work.ipynb "
+            "(a package folder, a .py file or a .ipynb notebook)."
+        )
+    if path.is_dir():
+        return _package(path)
+    if path.suffix == ".ipynb":
+        return _notebook(path)
+    if path.suffix == ".py":
+        _check_size(path.stat().st_size, path)
+        return Submission(path, "module", hashlib.sha256(path.read_bytes()).hexdigest())
+    raise UsageError(
+        f"{path} is not a folder, a .py file or a .ipynb notebook. "
+        "Pass your package folder (e.g. ./exercises), your .py file or your notebook."
+    )
+
+
+def _package(path: Path) -> Submission:
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not _skipped(p, path))
+    _check_size(sum(p.stat().st_size for p in files), path)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes() + b"\0")
+    problem = None
+    if not any(p.suffix == ".py" for p in files):
+        problem = (
+            f"The folder {path.name} holds no Python files: put your engine.py, nn.py and "
+            "train.py there, or grade your .py file or notebook instead."
+        )
+    return Submission(path, "package", digest.hexdigest(), problem=problem)
+
+
+def _skipped(file: Path, root: Path) -> bool:
+    parts = file.relative_to(root).parts
+    return any(part in {"__pycache__", ".git", ".ipynb_checkpoints", ".venv"} for part in parts) \
+        or file.suffix == ".pyc"
+
+
+def _notebook(path: Path) -> Submission:
+    import nbformat
+
+    raw = path.read_bytes()
+    _check_size(len(raw), path)
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except Exception as exc:  # nbformat raises many kinds for broken JSON
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return Submission(path, "notebook", sha, problem=(
+            f"The notebook {path.name} could not be read ({reason[:200]}). Open it in "
+            "Jupyter, save it again, and check that it is a .ipynb file."))
+    cells = []
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.get("cell_type") == "code":
+            label = f"<cell {number} of {path.name}>"
+            cells.append({"label": label, "source": neutralise(cell.get("source", ""))})
+    problem = None if cells else f"The notebook {path.name} has no code cells."
+    return Submission(path, "notebook", sha, cells=tuple(cells), problem=problem)
+
+
+def neutralise(source: str) -> str:
+    """Turn IPython-only lines (magics, shell escapes, help) into `pass`, keeping line numbers."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split(maxsplit=1)[0] if lines[0].strip() != "%%" else ""
+        keep_body = magic in BODY_CELL_MAGICS
+        return "\n".join(["pass  # IPython cell magic"] +
+                         (lines[1:] if keep_body else ["pass" for _ in lines[1:]]))
+    out = []
+    for line in lines:
+        match = LINE_MAGIC.match(line)
+        if match or HELP_SUFFIX.match(line):
+            indent = match.group(1) if match else re.match(r"\s*", line).group(0)
+            out.append(f"{indent}pass  # IPython: {line.strip()[:60]}")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _check_size(size: int, path: Path) -> None:
+    if size > MAX_BYTES:
+        raise UsageError(
+            f"{path} is {size // 1024 // 1024} MB; a submission may be at most "
+            f"{MAX_BYTES // 1024 // 1024} MB. Remove data files and outputs and try again."
+        )
