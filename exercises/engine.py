@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 
 class Value:
-    """A number in a computation graph, with the gradient of the graph's root with respect to it."""
+    """A number in a computation graph, with the gradient of the graph's root with respect to it.
+
+    Each op returns Value(result, children, op); backward() walks the graph through the children.
+    """
 
     def __init__(self, data: float, _children: tuple[Value, ...] = (), _op: str = "") -> None:
         self.data = float(data)
@@ -21,10 +24,7 @@ class Value:
         return f"Value(data={self.data}, grad={self.grad})"
 
     def __add__(self, other: Value | float) -> Value:
-        """Return self + other, whose children are (self, other) and op "+".
-
-        d(a + b)/da = 1 and d(a + b)/db = 1: the sum passes its gradient to both inputs unchanged.
-        """
+        """Return self + other. Backward: d(a + b)/da = 1 and d(a + b)/db = 1."""
         other = other if isinstance(other, Value) else Value(other)
         raise NotImplementedError("Task 1.1: compute out = self + other in Value.__add__")
 
@@ -37,10 +37,7 @@ class Value:
         return out
 
     def __mul__(self, other: Value | float) -> Value:
-        """Return self * other, whose children are (self, other) and op "*".
-
-        d(a * b)/da = b and d(a * b)/db = a.
-        """
+        """Return self * other. Backward: d(a * b)/da = b and d(a * b)/db = a."""
         other = other if isinstance(other, Value) else Value(other)
         raise NotImplementedError("Task 1.2: compute out = self * other in Value.__mul__")
 
@@ -51,10 +48,7 @@ class Value:
         return out
 
     def __pow__(self, k: float) -> Value:
-        """Return self ** k for a constant int or float k (not a Value), with op f"**{k}".
-
-        d(x ** k)/dx = k * x ** (k - 1).
-        """
+        """Return self ** k for a number k. Backward: d(x ** k)/dx = k * x ** (k - 1)."""
         if not isinstance(k, (int, float)):
             return NotImplemented
         raise NotImplementedError("Task 1.3: compute out = self ** k in Value.__pow__")
@@ -66,10 +60,7 @@ class Value:
         return out
 
     def tanh(self) -> Value:
-        """Return tanh(self), with op "tanh" (use math.tanh).
-
-        d(tanh x)/dx = 1 - tanh(x) ** 2, and tanh(x) is already in out.data.
-        """
+        """Return tanh(self). Backward: d(tanh x)/dx = 1 - tanh(x) ** 2 (tanh(x) is out.data)."""
         raise NotImplementedError("Task 1.4: compute out = tanh(self) in Value.tanh")
 
         def _backward() -> None:
@@ -79,10 +70,7 @@ class Value:
         return out
 
     def exp(self) -> Value:
-        """Return e ** self, with op "exp" (use math.exp).
-
-        d(e ** x)/dx = e ** x, which is already in out.data.
-        """
+        """Return e ** self. Backward: d(e ** x)/dx = e ** x (that is out.data)."""
         raise NotImplementedError("Task 1.5: compute out = exp(self) in Value.exp")
 
         def _backward() -> None:
@@ -92,10 +80,7 @@ class Value:
         return out
 
     def relu(self) -> Value:
-        """Return max(0, self), with op "relu".
-
-        d(relu x)/dx = 1 where x > 0, else 0 (at x = 0 too, as in PyTorch).
-        """
+        """Return max(0, self). Backward: d(relu x)/dx = 1 if x > 0, else 0 (at 0 too, as torch)."""
         raise NotImplementedError("Task 1.6: compute out = relu(self) in Value.relu")
 
         def _backward() -> None:
@@ -105,10 +90,7 @@ class Value:
         return out
 
     def log(self) -> Value:
-        """Return the natural logarithm of self (self > 0), with op "log" (use math.log).
-
-        d(ln x)/dx = 1 / x.
-        """
+        """Return ln(self), the natural log. Backward: d(ln x)/dx = 1 / x."""
         raise NotImplementedError("Task 1.7: compute out = log(self) in Value.log")
 
         def _backward() -> None:

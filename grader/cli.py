@@ -3,28 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, export
 from grader.oracle import default_cache_dir
-from grader.pipeline import SECTION_IDS, Options, grade
-from grader.report import render, write_json
+from grader.pipeline import SECTION_IDS, Options, course_seed, grade
+from grader.report import Report, render, write_json, write_text_atomic
 from grader.submission import UsageError
 from grader.worker import Limits
 
-SUBCOMMANDS = ("stubs",)
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE = 0, 1, 2
+SUBCOMMANDS = {
+    "stubs": "grader.stubs",
+    "batch": "grader.batch",
+    "release": "grader.release",
+    "gradescope-package": "grader.release",
+    "check": "grader.selfcheck",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "stubs":
-        from grader import stubs
-
-        return stubs.main(argv[1:])
+    if argv and argv[0] in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(SUBCOMMANDS[argv[0]])
+        except ModuleNotFoundError:
+            print(f"error: `{argv[0]}` is an instructor command; it is not part of this "
+                  "student release.", file=sys.stderr)
+            return EXIT_USAGE
+        return module.main(argv[1:]) if argv[0] != "gradescope-package" \
+            else module.gradescope_main(argv[1:])
     return grade_command(argv)
 
 
@@ -32,16 +45,30 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m grader",
         description="Grade a from-scratch autograd submission against PyTorch.",
-        epilog="Instructor commands: python -m grader stubs [--check]",
+        epilog="Instructor commands: python -m grader {stubs,check,release,gradescope-package,"
+        "batch} --help",
     )
     p.add_argument("path", nargs="?", default="exercises", type=Path,
                    help="a package folder, a .py file or a .ipynb notebook (default: ./exercises)")
     p.add_argument("--json", type=Path, default=Path("grader-report.json"), metavar="FILE",
                    help="where to write the JSON report (default: grader-report.json)")
+    p.add_argument("--gradescope", type=Path, metavar="FILE",
+                   help="also write Gradescope's results.json to FILE")
+    p.add_argument("--classroom", action="store_true",
+                   help="print GitHub Classroom's Points line and hand the reporter its payload "
+                        "(the step output `result`, via $GITHUB_OUTPUT)")
+    p.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML to FILE")
+    p.add_argument("--markdown", type=Path, metavar="FILE",
+                   help="also write a Markdown summary to FILE (e.g. for $GITHUB_STEP_SUMMARY)")
     p.add_argument("--fail-under", type=float, metavar="N",
                    help="exit with status 1 when the score is below N")
     p.add_argument("--section", action="append", choices=SECTION_IDS, metavar="ID",
                    help=f"grade only these sections ({', '.join(SECTION_IDS)}); repeatable")
+    p.add_argument("--hidden", action="store_true",
+                   help="also run the hidden tests (instructor's copy and autograder only; "
+                        "their inputs come from the course's secret seed)")
+    p.add_argument("--course", type=Path, metavar="FILE",
+                   help="the instructor's course file holding secret_seed (default: course.json)")
     p.add_argument("--no-cache", action="store_true",
                    help="compute every expectation with torch instead of the oracle cache")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
@@ -63,12 +90,14 @@ def grade_command(argv: list[str]) -> int:
             sections=tuple(s for s in SECTION_IDS if s in (args.section or SECTION_IDS)),
             limits=parse_limits(args.limit),
             cache_dir=None if args.no_cache else default_cache_dir(),
+            run_hidden=args.hidden,
+            secret_seed=course_seed(args.course) if args.hidden else None,
         )
         report = grade(args.path, options)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    write_json(report, args.json)
+    write_outputs(report, args)
     if args.quiet:
         print(f"Score: {report.score:g}/{report.max_score:g}")
     else:
@@ -81,6 +110,25 @@ def grade_command(argv: list[str]) -> int:
     if args.fail_under is not None and report.score < args.fail_under:
         return EXIT_BELOW_THRESHOLD
     return EXIT_OK
+
+
+def write_outputs(report: Report, args: argparse.Namespace) -> None:
+    """The native JSON always; each other format when asked, all from the same report."""
+    write_json(report, args.json)
+    native = report.to_json()
+    if args.gradescope:
+        write_text_atomic(args.gradescope, json.dumps(export.gradescope(native), indent=2) + "\n")
+    if args.junit_xml:
+        write_text_atomic(args.junit_xml, export.junit_xml(native))
+    if args.markdown:
+        write_text_atomic(args.markdown, export.markdown(native))
+    if args.classroom:
+        payload, points = export.classroom(native)
+        print(points)
+        github_output = os.environ.get("GITHUB_OUTPUT")
+        if github_output:
+            with open(github_output, "a", encoding="utf-8") as f:
+                f.write(f"result={payload}\n")
 
 
 def parse_limits(pairs: list[str]) -> Limits:

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-__all__ = ["classroom", "gradescope", "junit_xml", "markdown", "write_text_atomic"]
+__all__ = ["classroom", "gradescope", "junit_xml", "markdown"]
 
 _HIDDEN_FEEDBACK = "This is a hidden test: its details are withheld."
 
@@ -181,18 +178,6 @@ def markdown(report: dict[str, Any]) -> str:
             feedback = _cell(_shown_feedback(test))
             lines.append(f"| {_cell(section['title'])} | {name} | {test['status']} | {feedback} |")
     return "\n".join(lines) + "\n"
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write text to path so a reader sees the old file or the new one, never half of one."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def _tests(report: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:

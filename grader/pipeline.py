@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import platform
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +22,9 @@ from grader.score import tally
 from grader.worker import Limits, Worker
 
 SUITES = Path(__file__).with_name("suites")
+HIDDEN_SUITES = Path(__file__).with_name("hidden")
+HELD_BACK_FILE = Path(__file__).with_name("hidden_points.json")
+"""Written by `release`, where the hidden suites are left out: how many points they hold."""
 SECTION_IDS = ("forward", "backward", "backprop", "nn", "training", "stretch")
 
 
@@ -33,8 +38,8 @@ class Options:
     """Sandbox limits for the worker."""
     cache_dir: Path | None = None
     """Oracle cache folder; None disables the cache."""
-    hidden_suites: Path | None = None
-    """Folder of hidden suites (the instructor's copy); None where there are none."""
+    run_hidden: bool = False
+    """Run the hidden suites (present only in the instructor's copy and the autograder)."""
     secret_seed: int | None = None
     """Seed for hidden tests' inputs, from the course configuration."""
 
@@ -56,7 +61,8 @@ def grade(path: Path, options: Options) -> Report:
     found = submission.load(path)
     oracle = Oracle(options.cache_dir)
     with Worker(found, options.limits) as worker:
-        plugin = GradingPlugin(worker, oracle, Oracle(None), options.secret_seed)
+        plugin = GradingPlugin(worker, oracle, Oracle(None), options.secret_seed,
+                               options.run_hidden)
         raw = run_suites(plugin, suite_files(options))
         errors = submission_errors(found, worker) + [
             {"kind": "grader", "message": m} for m in plugin.grader_errors]
@@ -68,7 +74,7 @@ def grade(path: Path, options: Options) -> Report:
         score=round(sum(s.score for s in core), 4),
         max_score=round(sum(s.max_score for s in core), 4),
         sections=tuple(sections),
-        hidden_points_held_back=0.0,
+        hidden_points_held_back=round(plugin.held_back + released_hidden_points(), 4),
         errors=tuple(errors),
         submission={"path": str(path), "kind": found.kind, "sha256": found.sha256},
         environment={"python": platform.python_version(), "torch": oracle.torch_version,
@@ -81,14 +87,35 @@ def grade(path: Path, options: Options) -> Report:
 
 
 def suite_files(options: Options) -> list[Path]:
+    """Each section's public suite, then its hidden suite where present (the plugin deselects
+    hidden tests unless asked to run them, counting their points as held back)."""
     files = []
     for section in options.sections:
         files.append(SUITES / f"test_{section}.py")
-        if options.hidden_suites is not None:
-            hidden = options.hidden_suites / f"hidden_test_{section}.py"
-            if hidden.exists():
-                files.append(hidden)
+        hidden = HIDDEN_SUITES / f"hidden_test_{section}.py"
+        if hidden.exists():
+            files.append(hidden)
     return files
+
+
+def released_hidden_points() -> float:
+    """Points of hidden suites left out of a student release (0 in the instructor's copy)."""
+    if HIDDEN_SUITES.exists() or not HELD_BACK_FILE.exists():
+        return 0.0
+    return float(json.loads(HELD_BACK_FILE.read_text(encoding="utf-8"))["points"])
+
+
+def course_seed(course_file: Path | None) -> int | None:
+    """The secret seed: $SCRATCHGRAD_SECRET_SEED, else `secret_seed` in the course file
+    (default: course.json in the current folder, then beside the grader package)."""
+    if os.environ.get("SCRATCHGRAD_SECRET_SEED"):
+        return int(os.environ["SCRATCHGRAD_SECRET_SEED"])
+    candidates = [course_file] if course_file else [Path("course.json"),
+                                                    Path(__file__).parent.parent / "course.json"]
+    for path in candidates:
+        if path.is_file():
+            return int(json.loads(path.read_text(encoding="utf-8"))["secret_seed"])
+    return None
 
 
 def run_suites(plugin: GradingPlugin, files: list[Path]) -> dict:
@@ -97,21 +124,33 @@ def run_suites(plugin: GradingPlugin, files: list[Path]) -> dict:
     from pytest_jsonreport.plugin import JSONReport
 
     json_report = JSONReport()
-    args = [*map(str, files), "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES.parent),
-            "--noconftest", "-p", "no:cacheprovider", "--import-mode=importlib", "--assert=plain",
-            "-p", "pytest_jsonreport.plugin", "--json-report-file=none", "-q"]
+    with isolated_pytest() as log:
+        plugin.log = log
+        pytest.main(pytest_args(files) + ["--json-report-file=none"],
+                    plugins=[plugin, json_report])
+    return json_report.report or {"tests": []}
+
+
+@contextlib.contextmanager
+def isolated_pytest() -> Iterator[io.StringIO]:
+    """No plugins or options from the environment; pytest's own output kept out of sight."""
     saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
              if k in os.environ}
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     log = io.StringIO()
-    plugin.log = log
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            pytest.main(args, plugins=[plugin, json_report])
+            yield log
     finally:
         os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
         os.environ.update(saved)
-    return json_report.report or {"tests": []}
+
+
+def pytest_args(files: list[Path]) -> list[str]:
+    """The grader's own ini and rootdir, no conftest, no cache, no assertion rewriting."""
+    return [*map(str, files), "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES.parent),
+            "--noconftest", "-p", "no:cacheprovider", "--import-mode=importlib",
+            "--assert=plain", "-p", "pytest_jsonreport.plugin", "-q"]
 
 
 def submission_errors(found: submission.Submission, worker: Worker) -> list[dict]:

@@ -7,6 +7,7 @@ pytest-json-report carries in the test's metadata.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 
 import pytest
@@ -26,12 +27,17 @@ class GradingPlugin:
     """Fixtures and result hooks for one grading run."""
 
     def __init__(self, worker: Worker, oracle: Oracle, hidden_oracle: Oracle,
-                 secret_seed: int | None) -> None:
+                 secret_seed: int | None, run_hidden: bool) -> None:
         self._worker = worker
         self._oracle = oracle
         self._hidden_oracle = hidden_oracle
         self._secret_seed = secret_seed
+        self._run_hidden = run_hidden
         self.grader_errors: list[str] = []
+        self.held_back = 0.0
+        """Points of hidden tests that were present but not run."""
+        self.log: io.StringIO | None = None
+        """pytest's own terminal output, kept for debugging the grader."""
 
     @pytest.fixture
     def worker(self) -> Worker:
@@ -53,12 +59,18 @@ class GradingPlugin:
         for line in MARKERS:
             config.addinivalue_line("markers", line)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
         cases = Counter(_function_id(item) for item in items)
         for item in items:
             marker = item.get_closest_marker("points")
             points = marker.args[0] if marker else 0.0
             item.stash[POINTS] = points / cases[_function_id(item)]
+        if not self._run_hidden:
+            hidden = [item for item in items if item.get_closest_marker("hidden")]
+            self.held_back = sum(item.stash[POINTS] for item in hidden)
+            items[:] = [item for item in items if not item.get_closest_marker("hidden")]
+            config.hook.pytest_deselected(items=hidden)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -80,6 +92,7 @@ class GradingPlugin:
             self.grader_errors.append(f"{item.nodeid}: {message}")
             item.stash[VERDICT] = ("error", f"the grader itself failed on this test ({message})")
 
+    @pytest.hookimpl(optionalhook=True)
     def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo) -> dict:
         status, feedback = item.stash.get(VERDICT, ("error", "the test did not run"))
         task = item.get_closest_marker("task")

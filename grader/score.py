@@ -16,7 +16,7 @@ SECTIONS = {
 
 
 @dataclass(frozen=True)
-class TestResult:
+class CaseResult:
     """One test case's verdict and points."""
 
     id: str
@@ -45,12 +45,12 @@ class SectionResult:
     score: float
     max_score: float
     extra_credit: bool
-    tests: tuple[TestResult, ...]
+    tests: tuple[CaseResult, ...]
 
 
 def tally(raw: dict) -> list[SectionResult]:
     """Group pytest-json-report's tests by section, in the fixed section order."""
-    by_section: dict[str, list[TestResult]] = {}
+    by_section: dict[str, list[CaseResult]] = {}
     for test in raw.get("tests", []):
         section = section_of(test["nodeid"])
         by_section.setdefault(section, []).append(_test_result(section, test))
@@ -74,14 +74,14 @@ def section_of(nodeid: str) -> str:
     return stem.removeprefix("hidden_").removeprefix("test_")
 
 
-def _test_result(section: str, test: dict) -> TestResult:
+def _test_result(section: str, test: dict) -> CaseResult:
     meta = test.get("metadata") or {}
     status = meta.get("status", "error")
     points = float(meta.get("points", 0.0))
     duration = sum(float(test.get(phase, {}).get("duration", 0.0))
                    for phase in ("setup", "call", "teardown"))
     function = test["nodeid"].split("::", 1)[1]
-    return TestResult(
+    return CaseResult(
         id=f"{section}::{function}",
         name=str(meta.get("name", function)),
         task=meta.get("task"),

@@ -231,8 +231,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="only report exercise files that are out of date"
     )
-    parser.add_argument("--solutions", type=Path, default=REPO / "solutions", metavar="DIR")
-    parser.add_argument("--exercises", type=Path, default=REPO / "exercises", metavar="DIR")
+    parser.add_argument(
+        "--solutions",
+        type=Path,
+        default=REPO / "solutions",
+        metavar="DIR",
+        help="the reference package (default: solutions/ of this checkout)",
+    )
+    parser.add_argument(
+        "--exercises",
+        type=Path,
+        default=REPO / "exercises",
+        metavar="DIR",
+        help="where the exercises go (default: exercises/ of this checkout)",
+    )
     args = parser.parse_args(argv)
     if not all((args.solutions / f"{name}.py").is_file() for name in ("__init__", *MODULES)):
         print(
@@ -242,17 +254,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        if args.check:
-            stale = out_of_date(args.solutions, args.exercises)
-        else:
+        if not args.check:
             written = generate(args.solutions, args.exercises)
+            names = ", ".join(path.name for path in written)
+            print(f"Wrote {len(written)} files to {args.exercises} from {args.solutions}: {names}.")
+            return 0
+        stale = out_of_date(args.solutions, args.exercises)
     except ValueError as error:
         print(f"Cannot generate the exercises: {error}", file=sys.stderr)
         return 2
-    if not args.check:
-        names = ", ".join(path.name for path in written)
-        print(f"Wrote {len(written)} files to {args.exercises} from {args.solutions}: {names}.")
-        return 0
     for name in stale:
         print(f"{args.exercises / name} is out of date with {args.solutions}.")
     if stale:
@@ -279,9 +289,9 @@ def _parts(source_dir: Path, *, solutions: bool) -> tuple[str, list[str]]:
     for name in MODULES:
         source = _read(source_dir, name) if solutions else _stubbed(source_dir, name)
         tree = ast.parse(source)
-        statements = tree.body[1:] if ast.get_docstring(tree) is not None else tree.body
-        header_end = tree.body[0].end_lineno if statements is not tree.body else 0
-        for statement in statements:
+        has_docstring = ast.get_docstring(tree) is not None
+        header_end = tree.body[0].end_lineno if has_docstring else 0
+        for statement in tree.body[1 if has_docstring else 0 :]:
             if isinstance(statement, ast.Import):
                 plain.update(_alias(alias) for alias in statement.names)
             elif isinstance(statement, ast.ImportFrom):

@@ -57,9 +57,9 @@ def test_exp(worker, oracle, x):
 
 @pytest.mark.points(3)
 @pytest.mark.task("2.6")
-@pytest.mark.parametrize("x", [-2.0, 0.5, 3.7])
+@pytest.mark.parametrize("x", [-2.0, 0.0, 0.5, 3.7])
 def test_relu(worker, oracle, x):
-    """backward of relu(x), on both sides of 0."""
+    """backward of relu(x), on both sides of 0 and at 0 (where torch's derivative is 0)."""
     check_backward(worker, oracle, "relu", x)
 
 

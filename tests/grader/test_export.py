@@ -480,23 +480,3 @@ def test_markdown_mentions_held_back_points_and_errors() -> None:
     text = export.markdown(broken())
     assert "### Errors" in text and "**syntax_error**" in text
     assert "| Section |" not in text
-
-
-# write_text_atomic
-
-
-def test_write_text_atomic_replaces_the_file(tmp_path: Path) -> None:
-    target = tmp_path / "results.json"
-    target.write_text("old")
-    export.write_text_atomic(target, "new ✓\n")
-    assert target.read_text(encoding="utf-8") == "new ✓\n"
-    assert list(tmp_path.iterdir()) == [target]
-
-
-def test_write_text_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
-    target = tmp_path / "results.json"
-    target.write_text("old")
-    with pytest.raises(UnicodeEncodeError):
-        export.write_text_atomic(target, "\ud800")
-    assert target.read_text() == "old"
-    assert list(tmp_path.iterdir()) == [target]

@@ -1,0 +1,251 @@
+"""scratchgrad's speed, as ratios measured in one run on this machine: prints a table.
+
+    python benchmarks/run.py [--submissions 50] [--repeat 3]
+
+Targets: cold grading <= 1.5x `import torch`, warm grading <= 1.0x, batch >= 5 submissions/s
+with --jobs 2, and the reference engine no slower than lecture-style micrograd.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from solutions.engine import Value  # noqa: E402
+from solutions.nn import MLP  # noqa: E402
+from solutions.train import mse_loss  # noqa: E402
+
+CHAIN = 100_000
+
+
+class LectureValue:
+    """The common lecture micrograd: recursive build_topo, `set` children, closures."""
+
+    def __init__(self, data, _children=(), _op=""):
+        self.data, self.grad = data, 0.0
+        self._backward = lambda: None
+        self._prev, self._op = set(_children), _op
+
+    def __add__(self, other):
+        other = other if isinstance(other, LectureValue) else LectureValue(other)
+        out = LectureValue(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, LectureValue) else LectureValue(other)
+        out = LectureValue(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __pow__(self, k):
+        out = LectureValue(self.data**k, (self,), f"**{k}")
+
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        import math
+        t = math.tanh(self.data)
+        out = LectureValue(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t**2) * out.grad
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        topo, visited = [], set()
+
+        def build_topo(v):
+            if v not in visited:
+                visited.add(v)
+                for child in v._prev:
+                    build_topo(child)
+                topo.append(v)
+        build_topo(self)
+        self.grad = 1.0
+        for v in reversed(topo):
+            v._backward()
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+
+class LectureMLP:
+    """micrograd's nn.MLP with tanh everywhere, to match MLP(2, [16, 16, 1])."""
+
+    def __init__(self, nin, nouts):
+        sizes = [nin, *nouts]
+        rng = random.Random(0)
+        self.layers = [[([LectureValue(rng.uniform(-1, 1)) for _ in range(sizes[i])],
+                         LectureValue(0.0)) for _ in range(sizes[i + 1])]
+                       for i in range(len(nouts))]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = [sum((wi * xi for wi, xi in zip(w, x)), b).tanh() for w, b in layer]
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self):
+        return [p for layer in self.layers for w, b in layer for p in [*w, b]]
+
+
+def timed(fn, repeat: int) -> float:
+    """Median wall time of `repeat` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run(*args: str, env: dict | None = None) -> None:
+    subprocess.run([sys.executable, *args], cwd=REPO, check=True, env={**os.environ, **(env or {})},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def chain_backward(cls) -> float:
+    x = cls(1.0)
+    root = x
+    for _ in range(CHAIN):
+        root = root * 1.000001 + 0.0
+    start = time.perf_counter()
+    root.backward()
+    return time.perf_counter() - start
+
+
+def in_big_stack(fn):
+    """Run fn in a thread with a large C stack, so deep recursion hits the Python limit first."""
+    result: list = []
+    old = threading.stack_size(1 << 30)
+    thread = threading.Thread(target=lambda: result.append(_catch(fn)))
+    thread.start()
+    thread.join()
+    threading.stack_size(old)
+    return result[0]
+
+
+def _catch(fn):
+    try:
+        return fn()
+    except RecursionError as exc:
+        return exc
+
+
+def training_step(model_cls, value_cls) -> float:
+    rng = random.Random(1)
+    xs = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(100)]
+    ys = [1.0 if a * b > 0 else -1.0 for a, b in xs]
+    model = model_cls(2, [16, 16, 1])
+    start = time.perf_counter()
+    preds = [model(x) for x in xs]
+    if value_cls is Value:
+        loss = mse_loss(preds, ys)
+    else:
+        loss = sum(((p - y) ** 2 for p, y in zip(preds, ys)), value_cls(0.0)) / len(ys)
+    for p in model.parameters():
+        p.grad = 0.0
+    loss.backward()
+    for p in model.parameters():
+        p.data -= 0.05 * p.grad
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--submissions", type=int, default=50)
+    p.add_argument("--repeat", type=int, default=3)
+    args = p.parse_args()
+    rows: list[tuple[str, str, str, str]] = []
+    torch_s = timed(lambda: run("-c", "import torch"), args.repeat)
+    start_s = timed(lambda: run("-m", "grader", "--version"), args.repeat)
+    rows.append(("python -c 'import torch'", f"{torch_s:.2f} s", "1.00x", "reference"))
+    rows.append(("python -m grader --version", f"{start_s:.2f} s", f"{start_s / torch_s:.2f}x",
+                 "process start"))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        report = str(tmp_path / "report.json")
+
+        def cold() -> None:
+            cache = tempfile.mkdtemp(dir=tmp)
+            run("-m", "grader", "solutions", "-q", "--json", report,
+                env={"SCRATCHGRAD_CACHE": cache})
+
+        cache = str(tmp_path / "warm-cache")
+        run("-m", "grader", "solutions", "-q", "--json", report, env={"SCRATCHGRAD_CACHE": cache})
+        cold_s = timed(cold, args.repeat)
+        warm_s = timed(lambda: run("-m", "grader", "solutions", "-q", "--json", report,
+                                   env={"SCRATCHGRAD_CACHE": cache}), args.repeat)
+        rows.append(("grade solutions/, cold cache", f"{cold_s:.2f} s", f"{cold_s / torch_s:.2f}x",
+                     "target <= 1.5x import torch"))
+        rows.append(("grade solutions/, warm cache", f"{warm_s:.2f} s", f"{warm_s / torch_s:.2f}x",
+                     "target <= 1.0x import torch"))
+        batch_dir = tmp_path / "batch"
+        batch_dir.mkdir()
+        for i in range(args.submissions):
+            shutil.copytree(REPO / "solutions", batch_dir / f"student{i:03d}",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        for jobs in (1, 2):
+            out = tmp_path / f"out{jobs}"
+            start = time.perf_counter()
+            run("-c", "import sys; from grader.batch import main; sys.exit(main(sys.argv[1:]))",
+                str(batch_dir), "--out", str(out), "--jobs", str(jobs),
+                env={"SCRATCHGRAD_CACHE": cache})
+            rate = args.submissions / (time.perf_counter() - start)
+            rows.append((f"batch of {args.submissions}, --jobs {jobs}", f"{rate:.2f} /s", "",
+                         "target >= 5 /s with --jobs 2" if jobs == 2 else "submissions per second"))
+    sys.setrecursionlimit(CHAIN * 3)
+    ours = chain_backward(Value)
+    theirs = in_big_stack(lambda: chain_backward(LectureValue))
+    rows.append((f"backward of a {CHAIN:,}-op chain", f"{ours:.3f} s",
+                 "fails" if isinstance(theirs, Exception) else f"{ours / theirs:.2f}x",
+                 f"baseline: {theirs!r}" if isinstance(theirs, Exception)
+                 else f"baseline {theirs:.3f} s (recursive, recursion limit raised)"))
+    ours = timed(lambda: training_step(MLP, Value), args.repeat)
+    theirs = timed(lambda: training_step(LectureMLP, LectureValue), args.repeat)
+    rows.append(("train step MLP(2,[16,16,1]), 100 pts", f"{ours:.3f} s", f"{ours / theirs:.2f}x",
+                 f"baseline {theirs:.3f} s; target <= 1.0x"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    header = ("measure", "time", "ratio", "note")
+    for row in (header, tuple("-" * w for w in widths), *rows):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    main()

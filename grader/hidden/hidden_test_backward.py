@@ -1,0 +1,41 @@
+"""Hidden backward tests: each op's derivative at points drawn from the course's secret seed.
+
+Shipped only to the course's autograder (never in `release`), so answers hard-coded from the
+public suite earn nothing here.
+"""
+
+import random
+
+import pytest
+
+from grader import checks
+from grader.compare import RULES, node_text
+from grader.probes import Const, op_graph, operands_text
+
+OPS = ["add", "mul", "pow", "tanh", "exp", "relu", "log"]
+TASKS = {"add": "2.1", "mul": "2.2", "pow": "2.3", "tanh": "2.4", "exp": "2.5", "relu": "2.6",
+         "log": "2.7"}
+
+
+def secret_operands(op, seed):
+    rng = random.Random(f"{seed}-{op}")
+    if op in ("add", "mul"):
+        return (round(rng.uniform(-3, 3), 3), round(rng.uniform(-3, 3), 3))
+    if op == "pow":
+        return (round(rng.uniform(0.5, 2.5), 3), Const(rng.choice([2, 3, -2, 0.5, 1.5])))
+    if op == "log":
+        return (round(rng.uniform(0.2, 5), 3),)
+    x = round(rng.uniform(-2, 2), 3)
+    return (x if abs(x) > 0.05 else 0.5,)
+
+
+@pytest.mark.hidden
+@pytest.mark.points(7)
+@pytest.mark.parametrize("op", [pytest.param(op, marks=pytest.mark.task(TASKS[op])) for op in OPS])
+def test_secret_points(worker, oracle, secret_seed, op):
+    """backward of each op at a secret point."""
+    operands = secret_operands(op, secret_seed)
+    graph = op_graph(op, *operands)
+    inputs = len(graph.leaves)
+    what = f"backward of {node_text(graph, inputs)} at {operands_text(graph, *operands)}"
+    checks.graph(worker, oracle, graph, fields=("grad",), nodes=inputs, what=what, rule=RULES[op])

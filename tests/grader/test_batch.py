@@ -1,0 +1,169 @@
+"""Batch grading: a folder of mixed, broken and hostile submissions, resumed, and on Dask."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+
+from grader import batch, stubs
+from grader.report import schema
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
+SECTIONS = ["--section", "forward", "--section", "backward"]
+GRADED = ("correct", "correct.py", "correct.ipynb", "tanh_backward_uses_input.py",
+          "syntax_error.py", "zipped_folder.zip")
+REFUSED = {"zip_slip.zip": "outside its folder", "zip_bomb.zip": "zip bomb",
+           "notes.txt": "not a folder, .py, .ipynb or .zip"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def oracle_cache(tmp_path_factory):
+    """One cache for the module's gradings, so torch is imported once."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCRATCHGRAD_CACHE", str(tmp_path_factory.mktemp("oracle")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("submissions")
+    module = stubs.build_module(SOLUTIONS, solutions=True)
+    shutil.copytree(SOLUTIONS, root / "correct", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "correct.py").write_text(module)
+    nbformat.write(stubs.build_notebook(SOLUTIONS, solutions=True), root / "correct.ipynb")
+    buggy = module.replace("(1 - out.data**2) * out.grad", "(1 - self.data**2) * out.grad")
+    assert buggy != module
+    (root / "tanh_backward_uses_input.py").write_text(buggy)
+    (root / "syntax_error.py").write_text(module + "\ndef broken(:\n")
+    with zipfile.ZipFile(root / "zipped_folder.zip", "w") as zf:
+        for file in sorted(SOLUTIONS.glob("*.py")):
+            zf.write(file, f"mywork/{file.name}")
+    with zipfile.ZipFile(root / "zip_slip.zip", "w") as zf:
+        zf.writestr("engine.py", module)
+        zf.writestr("../../escaped.py", "print('escaped')\n")
+    with zipfile.ZipFile(root / "zip_bomb.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("engine.py", b"\0" * (30 * 2**20))
+    (root / "notes.txt").write_text("not a submission\n")
+    return root
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = batch.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def graded(submissions, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("graded")
+    assert batch.main([str(submissions), "--out", str(out), "--jobs", "2", *SECTIONS]) == 0
+    return out
+
+
+def rows(out: Path) -> dict[str, dict]:
+    with open(out / "gradebook.csv", newline="") as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames or ()) == batch.COLUMNS
+        return {row["id"]: row for row in reader}
+
+
+def test_gradebook_has_a_row_per_entry_with_scores_and_status(graded):
+    book = rows(graded)
+    assert set(book) == set(GRADED) | set(REFUSED)
+    for name in ("correct", "correct.py", "correct.ipynb", "zipped_folder.zip"):
+        assert book[name]["status"] == "graded"
+        assert (float(book[name]["score"]), float(book[name]["max_score"])) == (45, 45)
+        assert float(book[name]["forward"]) == 20 and book[name]["nn"] == ""
+    assert 0 < float(book["tanh_backward_uses_input.py"]["score"]) < 45
+    assert book["syntax_error.py"]["status"] == "graded"
+    assert float(book["syntax_error.py"]["score"]) == 0
+    for name, why in REFUSED.items():
+        assert book[name]["status"].startswith("error: refused: ") and why in book[name]["status"]
+        assert book[name]["score"] == ""
+
+
+def test_each_graded_entry_has_a_native_report_that_validates(graded):
+    for name in GRADED:
+        report = json.loads((graded / "reports" / f"{name}.json").read_text())
+        jsonschema.validate(report, schema())
+        assert report["submission"]["path"] == name
+    assert not any((graded / "reports" / f"{name}.json").exists() for name in REFUSED)
+    assert not (graded.parent / "escaped.py").exists()
+
+
+def test_summary_names_what_the_class_struggled_with(graded):
+    text = (graded / "summary.txt").read_text()
+    assert f"Graded {len(GRADED)} of {len(GRADED) + len(REFUSED)} submissions" in text
+    assert "Per section (mean): forward" in text
+    assert "backward::test_tanh: failed by" in text
+
+
+def test_a_second_run_grades_nothing_and_keeps_the_gradebook(graded, submissions, capsys):
+    before = {p.name: p.stat().st_mtime_ns for p in (graded / "reports").iterdir()}
+    book = rows(graded)
+    code, out, err = run([str(submissions), "--out", str(graded), *SECTIONS], capsys)
+    assert code == 0
+    assert f"{len(GRADED) + 2} unchanged since the last run (skipped), 0 to grade" in out
+    assert {p.name: p.stat().st_mtime_ns for p in (graded / "reports").iterdir()} == before
+    assert rows(graded) == book
+
+
+def test_a_changed_submission_is_graded_again(submissions, tmp_path, capsys):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    shutil.copy(submissions / "syntax_error.py", folder / "a.py")
+    shutil.copy(submissions / "correct.py", folder / "b.py")
+    out = tmp_path / "out"
+    run([str(folder), "--out", str(out), "--section", "forward"], capsys)
+    shutil.copy(submissions / "correct.py", folder / "a.py")
+    code, text, err = run([str(folder), "--out", str(out), "--section", "forward"], capsys)
+    assert "1 unchanged since the last run (skipped), 1 to grade" in text
+    assert "a.py: graded" in err and "b.py" not in err  # plain progress lines off a terminal
+    assert float(rows(out)["a.py"]["score"]) == 20
+
+
+def test_an_interrupted_report_is_regraded(graded, submissions, tmp_path, capsys):
+    out = tmp_path / "out"
+    shutil.copytree(graded, out)
+    (out / "results" / "correct.py.json").unlink()
+    code, text, err = run([str(submissions), "--out", str(out), *SECTIONS], capsys)
+    assert "1 to grade" in text and "correct.py: graded" in err
+
+
+def test_zip_checks_refuse_before_writing(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for i in range(batch.MAX_MEMBERS + 1):
+            zf.writestr(f"f{i}.py", "")
+    with pytest.raises(batch.Refused, match="at most"):
+        batch.extract_zip(buffer.getvalue(), tmp_path / "x")
+    with pytest.raises(batch.Refused, match="damaged"):
+        batch.extract_zip(b"not a zip", tmp_path / "y")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_missing_folder_is_a_usage_error(tmp_path, capsys):
+    code, out, err = run([str(tmp_path / "nope"), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "is not a folder" in err
+
+
+def test_the_same_batch_on_a_dask_cluster(submissions, graded, tmp_path, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        code, text, err = run([str(submissions), "--out", str(out), "--scheduler",
+                               cluster.scheduler_address, *SECTIONS], capsys)
+    assert code == 0
+    strip = ("duration_s",)
+    local, remote = rows(graded), rows(out)
+    assert {k: {c: v for c, v in r.items() if c not in strip} for k, r in remote.items()} == \
+        {k: {c: v for c, v in r.items() if c not in strip} for k, r in local.items()}
