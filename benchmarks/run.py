@@ -45,6 +45,7 @@ class LectureValue:
         def _backward():
             self.grad += out.grad
             other.grad += out.grad
+
         out._backward = _backward
         return out
 
@@ -55,6 +56,7 @@ class LectureValue:
         def _backward():
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
+
         out._backward = _backward
         return out
 
@@ -63,16 +65,19 @@ class LectureValue:
 
         def _backward():
             self.grad += k * self.data ** (k - 1) * out.grad
+
         out._backward = _backward
         return out
 
     def tanh(self):
         import math
+
         t = math.tanh(self.data)
         out = LectureValue(t, (self,), "tanh")
 
         def _backward():
             self.grad += (1 - t**2) * out.grad
+
         out._backward = _backward
         return out
 
@@ -85,6 +90,7 @@ class LectureValue:
                 for child in v._prev:
                     build_topo(child)
                 topo.append(v)
+
         build_topo(self)
         self.grad = 1.0
         for v in reversed(topo):
@@ -112,13 +118,17 @@ class LectureMLP:
     def __init__(self, nin, nouts):
         sizes = [nin, *nouts]
         rng = random.Random(0)
-        self.layers = [[([LectureValue(rng.uniform(-1, 1)) for _ in range(sizes[i])],
-                         LectureValue(0.0)) for _ in range(sizes[i + 1])]
-                       for i in range(len(nouts))]
+        self.layers = [
+            [
+                ([LectureValue(rng.uniform(-1, 1)) for _ in range(sizes[i])], LectureValue(0.0))
+                for _ in range(sizes[i + 1])
+            ]
+            for i in range(len(nouts))
+        ]
 
     def __call__(self, x):
         for layer in self.layers:
-            x = [sum((wi * xi for wi, xi in zip(w, x)), b).tanh() for w, b in layer]
+            x = [sum((wi * xi for wi, xi in zip(w, x, strict=True)), b).tanh() for w, b in layer]
         return x[0] if len(x) == 1 else x
 
     def parameters(self):
@@ -136,8 +146,14 @@ def timed(fn, repeat: int) -> float:
 
 
 def run(*args: str, env: dict | None = None) -> None:
-    subprocess.run([sys.executable, *args], cwd=REPO, check=True, env={**os.environ, **(env or {})},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        check=True,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def chain_backward(cls) -> float:
@@ -178,7 +194,7 @@ def training_step(model_cls, value_cls) -> float:
     if value_cls is Value:
         loss = mse_loss(preds, ys)
     else:
-        loss = sum(((p - y) ** 2 for p, y in zip(preds, ys)), value_cls(0.0)) / len(ys)
+        loss = sum(((p - y) ** 2 for p, y in zip(preds, ys, strict=True)), value_cls(0.0)) / len(ys)
     for p in model.parameters():
         p.grad = 0.0
     loss.backward()
@@ -196,55 +212,118 @@ def main() -> None:
     torch_s = timed(lambda: run("-c", "import torch"), args.repeat)
     start_s = timed(lambda: run("-m", "grader", "--version"), args.repeat)
     rows.append(("python -c 'import torch'", f"{torch_s:.2f} s", "1.00x", "reference"))
-    rows.append(("python -m grader --version", f"{start_s:.2f} s", f"{start_s / torch_s:.2f}x",
-                 "process start"))
+    rows.append(
+        (
+            "python -m grader --version",
+            f"{start_s:.2f} s",
+            f"{start_s / torch_s:.2f}x",
+            "process start",
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         report = str(tmp_path / "report.json")
 
         def cold() -> None:
             cache = tempfile.mkdtemp(dir=tmp)
-            run("-m", "grader", "solutions", "-q", "--json", report,
-                env={"SCRATCHGRAD_CACHE": cache})
+            run(
+                "-m",
+                "grader",
+                "solutions",
+                "-q",
+                "--json",
+                report,
+                env={"SCRATCHGRAD_CACHE": cache},
+            )
 
         cache = str(tmp_path / "warm-cache")
         run("-m", "grader", "solutions", "-q", "--json", report, env={"SCRATCHGRAD_CACHE": cache})
         cold_s = timed(cold, args.repeat)
-        warm_s = timed(lambda: run("-m", "grader", "solutions", "-q", "--json", report,
-                                   env={"SCRATCHGRAD_CACHE": cache}), args.repeat)
-        rows.append(("grade solutions/, cold cache", f"{cold_s:.2f} s", f"{cold_s / torch_s:.2f}x",
-                     "target <= 1.5x import torch"))
-        rows.append(("grade solutions/, warm cache", f"{warm_s:.2f} s", f"{warm_s / torch_s:.2f}x",
-                     "target <= 1.0x import torch"))
+        warm_s = timed(
+            lambda: run(
+                "-m",
+                "grader",
+                "solutions",
+                "-q",
+                "--json",
+                report,
+                env={"SCRATCHGRAD_CACHE": cache},
+            ),
+            args.repeat,
+        )
+        rows.append(
+            (
+                "grade solutions/, cold cache",
+                f"{cold_s:.2f} s",
+                f"{cold_s / torch_s:.2f}x",
+                "target <= 1.5x import torch",
+            )
+        )
+        rows.append(
+            (
+                "grade solutions/, warm cache",
+                f"{warm_s:.2f} s",
+                f"{warm_s / torch_s:.2f}x",
+                "target <= 1.0x import torch",
+            )
+        )
         batch_dir = tmp_path / "batch"
         batch_dir.mkdir()
         for i in range(args.submissions):
-            shutil.copytree(REPO / "solutions", batch_dir / f"student{i:03d}",
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                REPO / "solutions",
+                batch_dir / f"student{i:03d}",
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
         for jobs in (1, 2):
             out = tmp_path / f"out{jobs}"
             start = time.perf_counter()
-            run("-c", "import sys; from grader.batch import main; sys.exit(main(sys.argv[1:]))",
-                str(batch_dir), "--out", str(out), "--jobs", str(jobs),
-                env={"SCRATCHGRAD_CACHE": cache})
+            run(
+                "-c",
+                "import sys; from grader.batch import main; sys.exit(main(sys.argv[1:]))",
+                str(batch_dir),
+                "--out",
+                str(out),
+                "--jobs",
+                str(jobs),
+                env={"SCRATCHGRAD_CACHE": cache},
+            )
             rate = args.submissions / (time.perf_counter() - start)
-            rows.append((f"batch of {args.submissions}, --jobs {jobs}", f"{rate:.2f} /s", "",
-                         "target >= 5 /s with --jobs 2" if jobs == 2 else "submissions per second"))
+            rows.append(
+                (
+                    f"batch of {args.submissions}, --jobs {jobs}",
+                    f"{rate:.2f} /s",
+                    "",
+                    "target >= 5 /s with --jobs 2" if jobs == 2 else "submissions per second",
+                )
+            )
     sys.setrecursionlimit(CHAIN * 3)
     ours = chain_backward(Value)
     theirs = in_big_stack(lambda: chain_backward(LectureValue))
-    rows.append((f"backward of a {CHAIN:,}-op chain", f"{ours:.3f} s",
-                 "fails" if isinstance(theirs, Exception) else f"{ours / theirs:.2f}x",
-                 f"baseline: {theirs!r}" if isinstance(theirs, Exception)
-                 else f"baseline {theirs:.3f} s (recursive, recursion limit raised)"))
+    rows.append(
+        (
+            f"backward of a {CHAIN:,}-op chain",
+            f"{ours:.3f} s",
+            "fails" if isinstance(theirs, Exception) else f"{ours / theirs:.2f}x",
+            f"baseline: {theirs!r}"
+            if isinstance(theirs, Exception)
+            else f"baseline {theirs:.3f} s (recursive, recursion limit raised)",
+        )
+    )
     ours = timed(lambda: training_step(MLP, Value), args.repeat)
     theirs = timed(lambda: training_step(LectureMLP, LectureValue), args.repeat)
-    rows.append(("train step MLP(2,[16,16,1]), 100 pts", f"{ours:.3f} s", f"{ours / theirs:.2f}x",
-                 f"baseline {theirs:.3f} s; target <= 1.0x"))
+    rows.append(
+        (
+            "train step MLP(2,[16,16,1]), 100 pts",
+            f"{ours:.3f} s",
+            f"{ours / theirs:.2f}x",
+            f"baseline {theirs:.3f} s; target <= 1.0x",
+        )
+    )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("measure", "time", "ratio", "note")
     for row in (header, tuple("-" * w for w in widths), *rows):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 if __name__ == "__main__":

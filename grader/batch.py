@@ -68,31 +68,68 @@ class Entry:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m grader batch",
-                                description="Grade every submission in DIR into a gradebook.")
-    p.add_argument("dir", type=Path, metavar="DIR",
-                   help="one submission per entry: a folder, .py, .ipynb or a .zip of one")
-    p.add_argument("--out", type=Path, required=True, metavar="OUTDIR",
-                   help="where gradebook.csv, reports/ and results/ go")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="submissions graded at once (default: the number of CPUs)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="grade on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see docs/batch.md)")
-    p.add_argument("--section", action="append", choices=SECTION_IDS, metavar="ID",
-                   help="grade only these sections; repeatable")
+    p = argparse.ArgumentParser(
+        prog="python -m grader batch", description="Grade every submission in DIR into a gradebook."
+    )
+    p.add_argument(
+        "dir",
+        type=Path,
+        metavar="DIR",
+        help="one submission per entry: a folder, .py, .ipynb or a .zip of one",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUTDIR",
+        help="where gradebook.csv, reports/ and results/ go",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="submissions graded at once (default: the number of CPUs)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see docs/batch.md)",
+    )
+    p.add_argument(
+        "--section",
+        action="append",
+        choices=SECTION_IDS,
+        metavar="ID",
+        help="grade only these sections; repeatable",
+    )
     p.add_argument("--no-cache", action="store_true", help="passed on to python -m grader")
-    p.add_argument("--timeout", type=float, default=Settings.timeout_s, metavar="SECONDS",
-                   help="wall-clock limit of one grading (default: %(default)g)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=Settings.timeout_s,
+        metavar="SECONDS",
+        help="wall-clock limit of one grading (default: %(default)g)",
+    )
     args = p.parse_args(argv)
     if not args.dir.is_dir():
-        print(f"error: {args.dir} is not a folder. Pass the folder that holds one submission "
-              "per entry: python -m grader batch submissions/ --out graded/", file=sys.stderr)
+        print(
+            f"error: {args.dir} is not a folder. Pass the folder that holds one submission "
+            "per entry: python -m grader batch submissions/ --out graded/",
+            file=sys.stderr,
+        )
         return 2
-    settings = Settings(tuple(s for s in SECTION_IDS if s in (args.section or SECTION_IDS)),
-                        args.no_cache, args.timeout)
+    settings = Settings(
+        tuple(s for s in SECTION_IDS if s in (args.section or SECTION_IDS)),
+        args.no_cache,
+        args.timeout,
+    )
     out = args.out
-    names = sorted(e.name for e in args.dir.iterdir() if not e.name.startswith(".")
-                   and e.name != "__pycache__" and e.resolve() != out.resolve())
+    names = sorted(
+        e.name
+        for e in args.dir.iterdir()
+        if not e.name.startswith(".") and e.name != "__pycache__" and e.resolve() != out.resolve()
+    )
     todo, refused = [], {}
     for name in names:
         try:
@@ -103,10 +140,14 @@ def main(argv: list[str]) -> int:
         if not _up_to_date(out, entry):
             todo.append(entry)
     for name, why in refused.items():
-        _record(out, name, None, {"status": f"error: refused: {why}", "report": None,
-                                  "duration_s": 0.0})
-    print(f"{len(names)} submissions in {args.dir}: {len(names) - len(todo) - len(refused)} "
-          f"unchanged since the last run (skipped), {len(todo)} to grade", flush=True)
+        _record(
+            out, name, None, {"status": f"error: refused: {why}", "report": None, "duration_s": 0.0}
+        )
+    print(
+        f"{len(names)} submissions in {args.dir}: {len(names) - len(todo) - len(refused)} "
+        f"unchanged since the last run (skipped), {len(todo)} to grade",
+        flush=True,
+    )
     progress = Progress(len(todo))
     if args.scheduler:
         try:
@@ -163,18 +204,39 @@ def grade_entry(entry: Entry, settings: Settings) -> dict:
         except Refused as exc:
             return {"status": f"error: refused: {exc}", "report": None, "duration_s": 0.0}
         report_file = Path(tmp, "report.json")
-        command = [sys.executable, "-m", "grader", str(path), "--json", str(report_file), "-q",
-                   *(arg for s in settings.sections for arg in ("--section", s)),
-                   *(["--no-cache"] if settings.no_cache else [])]
+        command = [
+            sys.executable,
+            "-m",
+            "grader",
+            str(path),
+            "--json",
+            str(report_file),
+            "-q",
+            *(arg for s in settings.sections for arg in ("--section", s)),
+            *(["--no-cache"] if settings.no_cache else []),
+        ]
         # The grader package must import from the temporary folder too (a source checkout).
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(Path(grader.__file__).parent.parent), os.environ.get("PYTHONPATH", "")])}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(grader.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
+            ),
+        }
         try:
-            done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True,
-                                  timeout=settings.timeout_s)
+            done = subprocess.run(
+                command,
+                cwd=tmp,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=settings.timeout_s,
+            )
         except subprocess.TimeoutExpired:
-            return {"status": f"error: grading took over {settings.timeout_s:g} s and was stopped",
-                    "report": None, "duration_s": round(time.monotonic() - clock, 3)}
+            return {
+                "status": f"error: grading took over {settings.timeout_s:g} s and was stopped",
+                "report": None,
+                "duration_s": round(time.monotonic() - clock, 3),
+            }
         report = json.loads(report_file.read_text()) if report_file.exists() else None
     if report is None:
         last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
@@ -217,14 +279,14 @@ def extract_zip(data: bytes, root: Path) -> None:
             raise Refused(f"the .zip unpacks to more than {MAX_BYTES // 2**20} MB (zip bomb?)")
         for m in members:
             name = PurePosixPath(m.filename)
-            if name.is_absolute() or ".." in name.parts or "\\" in m.filename or \
-                    ":" in m.filename:
+            if name.is_absolute() or ".." in name.parts or "\\" in m.filename or ":" in m.filename:
                 raise Refused(f"the .zip member {m.filename!r} would land outside its folder")
             if (m.external_attr >> 16) & 0o170000 == 0o120000:
                 raise Refused(f"the .zip member {m.filename!r} is a symbolic link")
             if m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-                raise Refused(f"the .zip member {m.filename!r} is compressed over "
-                              f"{MAX_RATIO}:1 (zip bomb?)")
+                raise Refused(
+                    f"the .zip member {m.filename!r} is compressed over {MAX_RATIO}:1 (zip bomb?)"
+                )
         root.mkdir(parents=True)
         for m in members:
             target = root.joinpath(*PurePosixPath(m.filename).parts)
@@ -250,37 +312,60 @@ def _locally(jobs: int, entries: list[Entry], settings: Settings):
 
 def _on_dask(address: str, entries: list[Entry], settings: Settings):
     """One Dask task per submission; the task runs a grader process on the worker's machine."""
-    from dask.distributed import Client, as_completed as dask_completed
+    from dask.distributed import Client
+    from dask.distributed import as_completed as dask_completed
 
     with Client(address) as client:
-        futures = {client.submit(grade_entry, e, settings, pure=False,
-                                 key=f"scratchgrad-{e.sha256[:16]}"): e for e in entries}
+        futures = {
+            client.submit(
+                grade_entry, e, settings, pure=False, key=f"scratchgrad-{e.sha256[:16]}"
+            ): e
+            for e in entries
+        }
         for future in dask_completed(futures):
             entry = futures[future]
             try:
                 yield entry, future.result()
             except Exception as exc:  # a lost worker, a task killed by the scheduler
-                yield entry, {"status": f"error: the Dask task failed: {exc!r}"[:300],
-                              "report": None, "duration_s": 0.0}
+                yield (
+                    entry,
+                    {
+                        "status": f"error: the Dask task failed: {exc!r}"[:300],
+                        "report": None,
+                        "duration_s": 0.0,
+                    },
+                )
 
 
 def _up_to_date(out: Path, entry: Entry) -> bool:
     result = _read(out / "results" / f"{entry.id}.json")
-    return bool(result) and result["entry_sha256"] == entry.sha256 and \
-        result["grader"] == grader.__version__ and (
-            result["status"].startswith("error: refused") or
-            result["status"] == "graded" and (out / "reports" / f"{entry.id}.json").exists())
+    return (
+        result is not None
+        and result["entry_sha256"] == entry.sha256
+        and result["grader"] == grader.__version__
+        and (
+            result["status"].startswith("error: refused")
+            or result["status"] == "graded"
+            and (out / "reports" / f"{entry.id}.json").exists()
+        )
+    )
 
 
 def _record(out: Path, name: str, entry: Entry | None, outcome: dict) -> None:
     """Report first, result last: a result file means its report is whole."""
     if outcome["report"] is not None:
-        write_text_atomic(out / "reports" / f"{name}.json",
-                          json.dumps(outcome["report"], indent=2) + "\n")
-    result = {"schema_version": RESULT_SCHEMA, "id": name,
-              "entry_sha256": entry.sha256 if entry else None, "grader": grader.__version__,
-              "status": outcome["status"], "duration_s": outcome["duration_s"],
-              "report": f"reports/{name}.json" if outcome["report"] is not None else None}
+        write_text_atomic(
+            out / "reports" / f"{name}.json", json.dumps(outcome["report"], indent=2) + "\n"
+        )
+    result = {
+        "schema_version": RESULT_SCHEMA,
+        "id": name,
+        "entry_sha256": entry.sha256 if entry else None,
+        "grader": grader.__version__,
+        "status": outcome["status"],
+        "duration_s": outcome["duration_s"],
+        "report": f"reports/{name}.json" if outcome["report"] is not None else None,
+    }
     write_text_atomic(out / "results" / f"{name}.json", json.dumps(result, indent=2) + "\n")
 
 
@@ -295,14 +380,24 @@ def gradebook(out: Path, names: list[str]) -> list[dict]:
     """Rebuild gradebook.csv from results/ and reports/; return its rows with their reports."""
     rows = []
     for name in names:
-        result = _read(out / "results" / f"{name}.json") or \
-            {"status": "error: not graded yet (interrupted?)", "duration_s": None, "report": None}
+        result = _read(out / "results" / f"{name}.json") or {
+            "status": "error: not graded yet (interrupted?)",
+            "duration_s": None,
+            "report": None,
+        }
         report = _read(out / result["report"]) if result["report"] else None
         sections = {s["id"]: s["score"] for s in report["sections"]} if report else {}
-        rows.append({"id": name, "score": report["score"] if report else None,
-                     "max_score": report["max_score"] if report else None,
-                     **{s: sections.get(s) for s in SECTION_IDS}, "status": result["status"],
-                     "duration_s": result["duration_s"], "_report": report})
+        rows.append(
+            {
+                "id": name,
+                "score": report["score"] if report else None,
+                "max_score": report["max_score"] if report else None,
+                **{s: sections.get(s) for s in SECTION_IDS},
+                "status": result["status"],
+                "duration_s": result["duration_s"],
+                "_report": report,
+            }
+        )
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -314,23 +409,40 @@ def gradebook(out: Path, names: list[str]) -> list[dict]:
 def summary(rows: list[dict], out: Path) -> str:
     """Mean, median, per-section means and the tests most submissions failed."""
     graded = [r for r in rows if r["_report"] is not None]
-    lines = [f"Graded {len(graded)} of {len(rows)} submissions; "
-             f"{len(rows) - len(graded)} could not be graded (see the status column)."]
+    lines = [
+        f"Graded {len(graded)} of {len(rows)} submissions; "
+        f"{len(rows) - len(graded)} could not be graded (see the status column)."
+    ]
     if graded:
         scores = [r["score"] for r in graded]
-        lines.append(f"Score: mean {statistics.mean(scores):.1f}, median "
-                     f"{statistics.median(scores):g} (of {graded[0]['max_score']:g})")
+        lines.append(
+            f"Score: mean {statistics.mean(scores):.1f}, median "
+            f"{statistics.median(scores):g} (of {graded[0]['max_score']:g})"
+        )
         maxima = {s["id"]: s["max_score"] for r in graded for s in r["_report"]["sections"]}
-        lines.append("Per section (mean): " + ", ".join(
-            f"{s} {statistics.mean(r[s] or 0 for r in graded):.1f}/{maxima[s]:g}"
-            for s in SECTION_IDS if s in maxima))
-        failing = Counter(name for r in graded for name in {
-            t["id"].split("[", 1)[0] for s in r["_report"]["sections"] for t in s["tests"]
-            if t["status"] not in ("passed", "skipped")})
+        lines.append(
+            "Per section (mean): "
+            + ", ".join(
+                f"{s} {statistics.mean(r[s] or 0 for r in graded):.1f}/{maxima[s]:g}"
+                for s in SECTION_IDS
+                if s in maxima
+            )
+        )
+        failing = Counter(
+            name
+            for r in graded
+            for name in {
+                t["id"].split("[", 1)[0]
+                for s in r["_report"]["sections"]
+                for t in s["tests"]
+                if t["status"] not in ("passed", "skipped")
+            }
+        )
         if failing:
             lines.append("Most common failing tests:")
-            lines += [f"  {name}: failed by {n} of {len(graded)}"
-                      for name, n in failing.most_common(10)]
+            lines += [
+                f"  {name}: failed by {n} of {len(graded)}" for name, n in failing.most_common(10)
+            ]
     lines.append(f"Gradebook: {out / 'gradebook.csv'}")
     return "\n".join(lines)
 
@@ -351,7 +463,11 @@ class Progress:
         if self.tty:
             filled = 30 * self.done // max(self.total, 1)
             end = "\n" if self.done == self.total else ""
-            print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {figures} ", end=end,
-                  file=sys.stderr, flush=True)
+            print(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {figures} ",
+                end=end,
+                file=sys.stderr,
+                flush=True,
+            )
         else:
             print(f"[{figures}] {name}: {status}", file=sys.stderr, flush=True)

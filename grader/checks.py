@@ -115,9 +115,16 @@ def numbers(what: str, label: str, got: tuple | None, expected: tuple | None,
 
 def chain(worker: Worker, oracle: Oracle, probe: Chain, *, what: str, rule: str,
           timeout_s: float) -> None:
-    """Run a long chain on both sides; compare the end value and every leaf's grad."""
-    with checking(what):
-        got = parse_chain(ask(worker, probe.request(), timeout_s))
+    """Run a long chain on both sides; compare the end value and every leaf's grad.
+
+    `rule` also follows a RecursionError: the depth of the chain is what raises one."""
+    try:
+        with checking(what):
+            got = parse_chain(ask(worker, probe.request(), timeout_s))
+    except Failure as failure:
+        if failure.error is None or failure.error.type != "RecursionError":
+            raise
+        raise Failure(failure.status, f"{failure.message}; {rule}", failure.error) from None
     expected = oracle.chain(probe)
     numbers(what, "end value", (got.root,), (expected.root,))
     numbers(what, "leaf grad", got.grads, expected.grads, rule=rule)

@@ -144,5 +144,7 @@ def parse_limits(pairs: list[str]) -> Limits:
             changes[name] = tuple(v for v in value.split(",") if v) if types[name] is tuple \
                 else json.loads(value.lower()) if types[name] is bool else types[name](value)
         except ValueError:
-            raise UsageError(f"Limit {name} needs a {types[name].__name__}, got {value!r}.")
+            raise UsageError(
+                f"Limit {name} needs a {types[name].__name__}, got {value!r}."
+            ) from None
     return replace(limits, **changes)

@@ -59,7 +59,7 @@ def close(got: Number, expected: float) -> bool:
 def first_mismatch(labels: list[str], got: tuple[Number, ...],
                    expected: tuple[Number, ...]) -> Mismatch | None:
     """The first position (in order: topological for graphs) where `got` differs."""
-    for label, g, e in zip(labels, got, expected):
+    for label, g, e in zip(labels, got, expected, strict=True):
         assert isinstance(e, float), "torch always gives numbers"
         if not close(g, e):
             return Mismatch(label, e, g)
@@ -86,8 +86,9 @@ def node_text(graph: Graph, index: int, pass_index: int = 0) -> str:
     if index < len(graph.leaves):
         return graph.name(index)
     node = graph.passes[pass_index].nodes[index - len(graph.leaves)]
+    consts = node.const_args or (False,) * len(node.args)
     operands = [show(a) if c else graph.name(int(a))
-                for a, c in zip(node.args, node.const_args or (False,) * len(node.args))]
+                for a, c in zip(node.args, consts, strict=True)]
     if node.op in SYMBOLS:
         expression = f" {SYMBOLS[node.op]} ".join(operands)
     elif node.op == "neg":
@@ -100,7 +101,7 @@ def node_text(graph: Graph, index: int, pass_index: int = 0) -> str:
 def graph_values(graph: Graph, got: list[PassResult], expected: list[PassResult],
                  field: str, nodes: int | None = None) -> str | None:
     """Message for the first node, in topological order, whose data or grad differs."""
-    for pass_index, (g, e) in enumerate(zip(got, expected)):
+    for pass_index, (g, e) in enumerate(zip(got, expected, strict=True)):
         got_values, expected_values = getattr(g, field), getattr(e, field)
         if expected_values is None:
             continue

@@ -129,7 +129,9 @@ def _with_task(item: pytest.Item, failure: Failure) -> str:
     message = failure.message
     if error is not None and error.type == "NotImplementedError" and error.task \
             and task and error.task != task:
-        return f"blocked: Task {error.task} is not implemented yet ({error.message})"
+        needed = error.message.removeprefix(f"Task {error.task}:").strip()
+        return (f"blocked: Task {task} needs Task {error.task}, which is not implemented yet "
+                f"({needed})")
     if task and f"Task {task}" not in message:
         message += f" (Task {task})"
     return message

@@ -28,8 +28,9 @@ class Node:
     """Which args are constants rather than node indices."""
 
     def request(self) -> list:
+        consts = self.const_args or (False,) * len(self.args)
         return [self.op] + [{"const": a} if c else a
-                            for a, c in zip(self.args, self.const_args or (False,) * 3)]
+                            for a, c in zip(self.args, consts, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ def run_graph(worker: Worker, graph: Graph, timeout_s: float | None = None) -> l
 def parse_passes(reply: dict, graph: Graph) -> list[PassResult]:
     passes = _list(reply.get("passes"), "passes")
     results = []
-    for spec, item in zip(graph.passes, passes):
+    for spec, item in zip(graph.passes, passes, strict=False):  # counted below
         if not isinstance(item, dict):
             raise ProtocolError("a pass reply was not an object")
         if item.get("error") is not None:

@@ -80,7 +80,7 @@ def render(report: Report, verbose: bool = False) -> str:
         lines += ["", "What to fix:" if any(t.status != "skipped" for _, t in failing)
                   else "Not run:"]
         shown = failing if verbose else _one_per_test(failing)
-        for section, test in shown:
+        for _section, test in shown:
             lines.append(f"  [{test.status}] {test.id}")
             lines.append(f"      {test.feedback}")
         if len(shown) < len(failing):

@@ -6,13 +6,17 @@ The harness reads the submission only as files and notebook JSON; it never impor
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import re
 import shutil
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 SKIPPED = shutil.ignore_patterns("__pycache__", ".git", ".ipynb_checkpoints", "*.pyc", ".venv")
+SKIPPED_FOLDERS = {"__pycache__", ".git", ".ipynb_checkpoints", ".venv"}
 MAX_BYTES = 20 * 1024 * 1024
 BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?|[\w.\[\]]+\s*=\s*[%!])")
@@ -42,7 +46,12 @@ class Submission:
         """Copy the submission under `dest` as the worker will import it; return its root."""
         dest.mkdir(parents=True)
         if self.kind == "package":
-            shutil.copytree(self.path, dest / "exercises", ignore=SKIPPED, symlinks=False)
+            target = dest / "exercises"
+            target.mkdir()
+            for file in _package_files(self.path):
+                copy = target / file.relative_to(self.path)
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(file, copy, follow_symlinks=False)
         elif self.kind == "module":
             shutil.copyfile(self.path, dest / self.path.name)
         else:
@@ -71,7 +80,9 @@ def load(path: Path) -> Submission:
         return _notebook(path)
     if path.suffix == ".py":
         _check_size(path.stat().st_size, path)
-        return Submission(path, "module", hashlib.sha256(path.read_bytes()).hexdigest())
+        source = path.read_bytes()
+        return Submission(path, "module", hashlib.sha256(source).hexdigest(),
+                          problem=_source_problem(path.name, source))
     raise UsageError(
         f"{path} is not a folder, a .py file or a .ipynb notebook. "
         "Pass your package folder (e.g. ./exercises), your .py file or your notebook."
@@ -79,25 +90,59 @@ def load(path: Path) -> Submission:
 
 
 def _package(path: Path) -> Submission:
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not _skipped(p, path))
+    files = _package_files(path)
     _check_size(sum(p.stat().st_size for p in files), path)
     digest = hashlib.sha256()
+    problems = []
     for file in files:
+        content = file.read_bytes()
         digest.update(file.relative_to(path).as_posix().encode() + b"\0")
-        digest.update(file.read_bytes() + b"\0")
-    problem = None
+        digest.update(content + b"\0")
+        if file.suffix == ".py":
+            problems.append(_source_problem(file.relative_to(path).as_posix(), content))
+    links = sorted(p.relative_to(path).as_posix() for p in _walk(path) if p.is_symlink())
+    if links:
+        problems.append(f"The grader does not follow links: {', '.join(links[:5])} "
+                        f"{'is a link' if len(links) == 1 else 'are links'}; copy the files "
+                        "themselves into your folder.")
     if not any(p.suffix == ".py" for p in files):
-        problem = (
+        problems.append(
             f"The folder {path.name} holds no Python files: put your engine.py, nn.py and "
             "train.py there, or grade your .py file or notebook instead."
         )
+    problem = " ".join(p for p in problems if p) or None
     return Submission(path, "package", digest.hexdigest(), problem=problem)
 
 
-def _skipped(file: Path, root: Path) -> bool:
-    parts = file.relative_to(root).parts
-    return any(part in {"__pycache__", ".git", ".ipynb_checkpoints", ".venv"} for part in parts) \
-        or file.suffix == ".pyc"
+def _package_files(root: Path) -> list[Path]:
+    """The regular files of a package folder, without caches and without following links."""
+    return sorted(p for p in _walk(root) if not p.is_symlink() and p.is_file()
+                  and p.suffix != ".pyc")
+
+
+def _walk(root: Path) -> list[Path]:
+    found = []
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_FOLDERS]
+        found += [Path(folder, name) for name in dirnames + filenames]
+    return found
+
+
+def _source_problem(name: str, source: bytes) -> str | None:
+    """Why Python cannot read `source` as code, in a sentence naming the fix; None if it can."""
+    if b"\0" in source:
+        return (f"{name} is not a text file (it holds NUL bytes, like a binary or UTF-16 file): "
+                "save your code as plain UTF-8 text.")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        source.decode(encoding)
+    except SyntaxError as exc:
+        return f"{name}: {exc.msg}. Save the file as UTF-8 text."
+    except UnicodeDecodeError as exc:
+        line = source[: exc.start].count(b"\n") + 1
+        return (f"{name} line {line} is not valid {encoding} text (byte 0x{source[exc.start]:02x})"
+                ": save the file as UTF-8 text.")
+    return None
 
 
 def _notebook(path: Path) -> Submission:
@@ -117,9 +162,16 @@ def _notebook(path: Path) -> Submission:
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") == "code":
             label = f"<cell {number} of {path.name}>"
-            cells.append({"label": label, "source": neutralise(cell.get("source", ""))})
+            cells.append({"label": label, "source": neutralise(_text(cell.get("source")))})
     problem = None if cells else f"The notebook {path.name} has no code cells."
     return Submission(path, "notebook", sha, cells=tuple(cells), problem=problem)
+
+
+def _text(source: object) -> str:
+    """A cell's source as one string (nbformat joins lists, but does not reject other types)."""
+    if isinstance(source, list):
+        return "".join(map(str, source))
+    return source if isinstance(source, str) else ""
 
 
 def neutralise(source: str) -> str:
@@ -134,7 +186,7 @@ def neutralise(source: str) -> str:
     for line in lines:
         match = LINE_MAGIC.match(line)
         if match or HELP_SUFFIX.match(line):
-            indent = match.group(1) if match else re.match(r"\s*", line).group(0)
+            indent = line[: len(line) - len(line.lstrip())]
             out.append(f"{indent}pass  # IPython: {line.strip()[:60]}")
         else:
             out.append(line)

@@ -1,37 +1,56 @@
 """Confine the worker before any student code runs; report which limits are in force.
 
-Each limit is applied where the platform offers it and skipped quietly elsewhere (students run
-the grader on macOS and Windows too); the returned mapping says what held.
+Each limit is applied where the platform offers it and skipped elsewhere (students run the
+grader on macOS and Windows too); the returned mapping says what held. docs/grading.md lists
+what each platform enforces.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib
 import importlib.abc
 import os
+import stat
 import struct
 import sys
 
 MB = 1024 * 1024
+LINUX = sys.platform.startswith("linux")
+PRELOADED = ("binascii", "zlib")
+"""Stdlib extension modules that link a system library (libz) outside the readable folders."""
+INSTALLED_PACKAGES = {"site-packages", "dist-packages"}
 
 
 def apply(config: dict) -> dict[str, bool]:
     """Apply every limit in `config["limits"]`, in an order that keeps each one possible."""
     limits = config["limits"]
+    uid = limits["uid"]
+    stdlib = [p for p in sys.path if os.path.exists(p)]  # all that `python -I -S` looks at
+    site_packages = [p for p in config["site_packages"] if os.path.isdir(p)]
+    if uid is not None:
+        _reachable_by_others([*stdlib, *site_packages, config["writable"]])
     in_force = {
         "network_namespace": limits["isolate_network"] and _new_network_namespace(),
-        "memory": _rlimit("RLIMIT_AS", limits["memory_mb"] * MB),
+        # macOS accepts RLIMIT_AS but does not enforce it.
+        "memory": _rlimit("RLIMIT_AS", limits["memory_mb"] * MB) and LINUX,
         "cpu_time": _rlimit("RLIMIT_CPU", limits["cpu_s"]),
         "file_size": _rlimit("RLIMIT_FSIZE", limits["max_file_mb"] * MB),
         "open_files": _rlimit("RLIMIT_NOFILE", limits["max_open_files"]),
         "core_dumps_off": _rlimit("RLIMIT_CORE", 0),
     }
-    in_force["own_user"] = limits["uid"] is not None and _drop_privileges(limits["uid"])
+    for name in PRELOADED:
+        importlib.import_module(name)
+    in_force["own_user"] = uid is not None and _drop_privileges(uid)
     # RLIMIT_NPROC counts processes per user and is not enforced for root.
-    in_force["processes"] = os.geteuid() != 0 and _rlimit("RLIMIT_NPROC", limits["max_processes"])
-    in_force["filesystem"] = limits["confine_filesystem"] and _landlock(
-        config["readable"], config["writable"]
-    )
+    in_force["processes"] = in_force["own_user"] and _rlimit("RLIMIT_NPROC",
+                                                              limits["max_processes"])
+    landlock = _landlock(stdlib, site_packages, config["writable"]) \
+        if limits["confine_filesystem"] else {}
+    in_force["filesystem"] = bool(landlock)
+    in_force["network_tcp_blocked"] = landlock.get("network", False)
+    in_force["signals_scoped"] = landlock.get("signals", False)
+    sys.path[:] = stdlib + site_packages
     in_force["forbidden_imports"] = _forbid_imports(limits["forbidden_modules"])
     return in_force
 
@@ -55,16 +74,20 @@ def _rlimit(name: str, value: int) -> bool:
 
 
 def _libc():
-    if not sys.platform.startswith("linux"):
+    if not LINUX:
         return None
     try:
-        return ctypes.CDLL(None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
+    libc.syscall.restype = ctypes.c_long
+    return libc
 
 
+CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 
 
 def _new_network_namespace() -> bool:
@@ -74,6 +97,56 @@ def _new_network_namespace() -> bool:
         return False
     flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
     return libc.unshare(flags) == 0
+
+
+def _reachable_by_others(paths: list[str]) -> None:
+    """Before a root worker drops to its own user: make `paths` reachable for that user.
+
+    Python may live under a folder only root may enter (pyenv or uv under /root, mode 0700);
+    the worker imports stdlib modules lazily, after the drop. In a mount namespace of its own,
+    a tmpfs covers each such folder and holds bind mounts of just the paths beneath it: the
+    paths stay the same, and the rest of the folder (root's home) disappears from view.
+    """
+    paths = _outermost(os.path.realpath(p) for p in paths)
+    blocked: dict[str, list[str]] = {}
+    for path in paths:
+        blocker = _closed_ancestor(path)
+        if blocker is not None:
+            blocked.setdefault(blocker, []).append(path)
+    libc = _libc()
+    if not blocked or libc is None or libc.unshare(CLONE_NEWNS) != 0 \
+            or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return  # then lazy imports fail; tests/hostile checks that they work in CI
+    for blocker, beneath in blocked.items():
+        sources = [os.open(p, os.O_PATH | os.O_CLOEXEC) for p in beneath]
+        try:
+            if libc.mount(b"tmpfs", blocker.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                          b"mode=0755,size=64k") != 0:
+                return
+            for path, fd in zip(beneath, sources, strict=True):
+                os.makedirs(path, mode=0o755, exist_ok=True)
+                libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None,
+                           MS_BIND | MS_REC, None)
+        finally:
+            for fd in sources:
+                os.close(fd)
+
+
+def _outermost(paths) -> list[str]:
+    """The paths that are not beneath another one of them."""
+    unique = sorted(set(paths))
+    return [p for p in unique if not any(p.startswith(q.rstrip(os.sep) + os.sep)
+                                         for q in unique if q != p)]
+
+
+def _closed_ancestor(path: str) -> str | None:
+    """The outermost folder above `path` that other users may not enter, if any."""
+    parts = path.split(os.sep)
+    for depth in range(2, len(parts)):
+        folder = os.sep.join(parts[:depth])
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return folder
+    return None
 
 
 def _drop_privileges(uid: int) -> bool:
@@ -100,15 +173,15 @@ NET_BIND_TCP, NET_CONNECT_TCP = 1, 2
 SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1, 2
 
 
-def _landlock(readable: list[str], writable: list[str]) -> bool:
-    """Allow reading only the stdlib and the worker's folder, writing only the latter."""
+def _landlock(stdlib: list[str], site_packages: list[str], writable: str) -> dict[str, bool]:
+    """Read only the stdlib (and allowed site-packages), read and write only the worker's
+    folder; on newer kernels also no TCP and no signals out. {} when Landlock is missing."""
     libc = _libc()
     if libc is None or struct.calcsize("P") != 8:
-        return False
-    libc.syscall.restype = ctypes.c_long
+        return {}
     abi = libc.syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
     if abi < 1:
-        return False
+        return {}
     fs_rights = FS_RIGHTS_BY_ABI[max(k for k in FS_RIGHTS_BY_ABI if k <= abi)]
     net_rights = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
     scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
@@ -116,20 +189,32 @@ def _landlock(readable: list[str], writable: list[str]) -> bool:
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
     ruleset = libc.syscall(SYS_CREATE_RULESET, attr[:size], ctypes.c_size_t(size), 0)
     if ruleset < 0:
-        return False
+        return {}
     try:
-        read_rights = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
-        rules = [(path, read_rights) for path in readable]
-        rules += [(path, fs_rights) for path in writable]
-        rules.append(("/dev/null", FS_READ_FILE | FS_WRITE_FILE))
+        rules = [(writable, fs_rights & ~FS_EXECUTE),
+                 (os.devnull, FS_READ_FILE | FS_WRITE_FILE)]
+        for folder in stdlib:
+            rules += _stdlib_rules(folder)
+        rules += [(folder, FS_READ_FILE | FS_READ_DIR) for folder in site_packages]
         for path, rights in rules:
             if not _allow(libc, ruleset, path, rights & fs_rights):
-                return False
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            return False
-        return libc.syscall(SYS_RESTRICT_SELF, ruleset, 0) == 0
+                return {}
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 \
+                or libc.syscall(SYS_RESTRICT_SELF, ruleset, 0) != 0:
+            return {}
     finally:
         os.close(ruleset)
+    return {"network": bool(net_rights), "signals": bool(scoped)}
+
+
+def _stdlib_rules(folder: str) -> list[tuple[str, int]]:
+    """List `folder`, read everything in it but the packages installed there (pyenv and uv
+    keep site-packages inside the stdlib folder, torch included)."""
+    if not os.path.isdir(folder):
+        return [(folder, FS_READ_FILE)]
+    return [(folder, FS_READ_DIR)] + [(os.path.join(folder, name), FS_READ_FILE | FS_READ_DIR)
+                                      for name in sorted(os.listdir(folder))
+                                      if name not in INSTALLED_PACKAGES]
 
 
 def _allow(libc, ruleset: int, path: str, rights: int) -> bool:
@@ -138,7 +223,7 @@ def _allow(libc, ruleset: int, path: str, rights: int) -> bool:
     except OSError:
         return True  # nothing there to allow
     try:
-        if not os.path.isdir(path):
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
             rights &= FS_FILE_RIGHTS
         rule = struct.pack("=Qi", rights, fd)
         return libc.syscall(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, rule, 0) == 0

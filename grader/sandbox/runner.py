@@ -108,6 +108,8 @@ class Blocked(Exception):
 
 def _module_from_file(name: str, path: str):
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {os.path.basename(path)} as a module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -127,6 +129,8 @@ def describe(exc: BaseException, root: str) -> dict:
     message = str(exc) if not isinstance(exc, SystemExit) else f"exit status {exc.code!r}"
     if isinstance(exc, RecursionError):
         message = "maximum recursion depth exceeded"
+    elif isinstance(exc, MemoryError):
+        message = "out of memory: the grader limits how much memory your code may use"
     file = line = code = None
     frames = traceback.extract_tb(exc.__traceback__)
     if isinstance(exc, SyntaxError) and exc.filename:
@@ -238,11 +242,11 @@ def model(submission: Submission, request: dict) -> dict:
     net = cls(*request["args"], **request["kwargs"])
     params = list(net.parameters())
     _check_values(Value, params, f"{request['kind']}.parameters()")
-    reply = {"param_count": len(params), "outputs": None, "output_shape": None,
+    reply: dict = {"param_count": len(params), "outputs": None, "output_shape": None,
              "grads": None, "input_grads": None, "losses": None, "params": None}
     if request["params"] is None or len(params) != len(request["params"]):
         return reply
-    for p, x in zip(params, request["params"]):
+    for p, x in zip(params, request["params"], strict=True):
         p.data = x
     mode = request["mode"]
     if mode == "train":
@@ -280,7 +284,7 @@ def neuron_parts(submission: Submission, request: dict) -> dict:
     _check_values(Value, w + [neuron.b], "Neuron.w / Neuron.b")
     return {"w_count": len(w), "param_count": len(params),
             "is_w_then_b": len(params) == len(w) + 1
-            and all(p is q for p, q in zip(params, w + [neuron.b]))}
+            and all(p is q for p, q in zip(params, w + [neuron.b], strict=True))}
 
 
 def mse(submission: Submission, request: dict) -> dict:

@@ -1,9 +1,10 @@
 """The worker: confine this process, import the submission, answer probe requests.
 
-Runs as `python -I -S serve.py CONFIG` in a fresh folder that holds only a copy of the
-submission and these files. Stdlib only. Requests arrive as JSON lines on one pipe, replies
-leave as JSON lines on another; the submission's own prints go to stdout/stderr, which the
-harness drains and caps. The harness trusts nothing it reads here beyond parsed numbers.
+Runs as `python -I -S -B -u serve.py CONFIG` in a fresh folder that holds only a copy of the
+submission. Stdlib only. Requests arrive as JSON lines on stdin and replies leave as JSON lines
+on stdout, both moved to private descriptors before any student code runs: the submission sees
+an empty stdin, and its prints go to stderr, which the harness drains and caps. The harness
+trusts nothing it reads here beyond parsed numbers.
 """
 
 from __future__ import annotations
@@ -24,19 +25,28 @@ import runner  # noqa: E402
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as f:
         config = json.load(f)
-    requests = os.fdopen(config["request_fd"], "r", encoding="utf-8")
-    replies = os.fdopen(config["reply_fd"], "w", encoding="utf-8")
+    requests, replies = private_channels()
     sys.path.remove(HERE)
 
     in_force = confine.apply(config)
-    send(replies, {"ready": True, "limits": in_force})
+    send(replies, {"seq": 0, "ready": True, "limits": in_force})
 
     submission = runner.Submission(config["submission"])
     for line in requests:
         request = json.loads(line)
-        if request.get("probe") == "exit":
-            break
-        send(replies, answer(submission, request))
+        send(replies, {**answer(submission, request), "seq": request.get("seq")})
+
+
+def private_channels():
+    """Keep stdin and stdout for the protocol; give the submission an empty stdin and make its
+    prints (stdout) go to stderr."""
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    empty = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(empty, 0)
+    os.close(empty)
+    os.dup2(2, 1)
+    return requests, replies
 
 
 def answer(submission: runner.Submission, request: dict) -> dict:
@@ -54,8 +64,9 @@ def answer(submission: runner.Submission, request: dict) -> dict:
 def send(stream, reply: dict) -> None:
     try:
         text = json.dumps(reply, allow_nan=True)
-    except (TypeError, ValueError) as exc:
-        text = json.dumps({"error": {"type": "ProtocolError", "message": str(exc)}})
+    except (TypeError, ValueError, RecursionError) as exc:
+        text = json.dumps({"error": {"type": "ProtocolError", "message": str(exc)[:200]},
+                           "seq": reply.get("seq")})
     stream.write(text + "\n")
     stream.flush()
 

@@ -100,7 +100,7 @@ def test_mlp_gradients(worker, oracle, activation, output_activation, nouts):
     got, expected = forward(worker, oracle, "MLP", (3, nouts), kwargs, what, mode="backward",
                             value_inputs=True)
     checks.numbers(what, "parameters()[i].grad", got.grads, expected.grads)
-    for row, (g, e) in enumerate(zip(got.input_grads, expected.input_grads)):
+    for row, (g, e) in enumerate(zip(got.input_grads, expected.input_grads, strict=True)):
         checks.numbers(what, f"input {row} grad", g, e)
 
 

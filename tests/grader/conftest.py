@@ -33,6 +33,9 @@ class Run:
     def cases(self) -> list[dict]:
         return [test for section in self.report["sections"] for test in section["tests"]]
 
+    def case(self, test_id: str) -> dict:
+        return next(test for test in self.cases() if test["id"] == test_id)
+
     def feedback(self) -> str:
         return "\n".join(test["feedback"] for test in self.cases())
 
@@ -66,7 +69,7 @@ class Grader:
 
 
 @pytest.fixture(scope="session")
-def grader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grader]:
+def grader_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grader]:
     pool = Grader(tmp_path_factory.mktemp("grader-runs"))
     yield pool
     pool.close()

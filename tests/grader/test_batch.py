@@ -18,10 +18,19 @@ from grader.report import schema
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 SECTIONS = ["--section", "forward", "--section", "backward"]
-GRADED = ("correct", "correct.py", "correct.ipynb", "tanh_backward_uses_input.py",
-          "syntax_error.py", "zipped_folder.zip")
-REFUSED = {"zip_slip.zip": "outside its folder", "zip_bomb.zip": "zip bomb",
-           "notes.txt": "not a folder, .py, .ipynb or .zip"}
+GRADED = (
+    "correct",
+    "correct.py",
+    "correct.ipynb",
+    "tanh_backward_uses_input.py",
+    "syntax_error.py",
+    "zipped_folder.zip",
+)
+REFUSED = {
+    "zip_slip.zip": "outside its folder",
+    "zip_bomb.zip": "zip bomb",
+    "notes.txt": "not a folder, .py, .ipynb or .zip",
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -158,12 +167,23 @@ def test_a_missing_folder_is_a_usage_error(tmp_path, capsys):
 def test_the_same_batch_on_a_dask_cluster(submissions, graded, tmp_path, capsys):
     distributed = pytest.importorskip("dask.distributed")
     out = tmp_path / "dask"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        code, text, err = run([str(submissions), "--out", str(out), "--scheduler",
-                               cluster.scheduler_address, *SECTIONS], capsys)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        code, text, err = run(
+            [
+                str(submissions),
+                "--out",
+                str(out),
+                "--scheduler",
+                cluster.scheduler_address,
+                *SECTIONS,
+            ],
+            capsys,
+        )
     assert code == 0
     strip = ("duration_s",)
     local, remote = rows(graded), rows(out)
-    assert {k: {c: v for c, v in r.items() if c not in strip} for k, r in remote.items()} == \
-        {k: {c: v for c, v in r.items() if c not in strip} for k, r in local.items()}
+    assert {k: {c: v for c, v in r.items() if c not in strip} for k, r in remote.items()} == {
+        k: {c: v for c, v in r.items() if c not in strip} for k, r in local.items()
+    }

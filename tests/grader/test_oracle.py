@@ -38,9 +38,19 @@ def entries(cache: Path) -> list[Path]:
 def grade_in_subprocess(cache: Path, *args: str) -> subprocess.Popen:
     """python -m grader solutions on two sections, with `cache` as its oracle cache."""
     return subprocess.Popen(
-        [sys.executable, "-m", "grader", str(SOLUTIONS), "-q", *args,
-         *(a for s in SECTIONS for a in ("--section", s))],
-        env={**os.environ, "SCRATCHGRAD_CACHE": str(cache)}, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            str(SOLUTIONS),
+            "-q",
+            *args,
+            *(a for s in SECTIONS for a in ("--section", s)),
+        ],
+        env={**os.environ, "SCRATCHGRAD_CACHE": str(cache)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +71,12 @@ def test_cached_and_uncached_gradings_give_the_same_report(warm):
 
 def test_a_warm_cache_spares_the_torch_import(warm):
     cache, cold, _ = warm
-    code = ("import sys; from pathlib import Path; from grader.pipeline import Options, grade; "
-            f"r = grade(Path({str(SOLUTIONS)!r}), Options(sections={SECTIONS!r}, "
-            f"cache_dir=Path({str(cache)!r}))); "
-            "print('torch' in sys.modules, r.environment['torch'], r.score)")
+    code = (
+        "import sys; from pathlib import Path; from grader.pipeline import Options, grade; "
+        f"r = grade(Path({str(SOLUTIONS)!r}), Options(sections={SECTIONS!r}, "
+        f"cache_dir=Path({str(cache)!r}))); "
+        "print('torch' in sys.modules, r.environment['torch'], r.score)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "None", str(cold["score"])]
 
@@ -76,8 +88,13 @@ def test_a_corrupt_entry_is_recomputed_not_trusted(tmp_path):
     [entry] = entries(tmp_path)
     valid = json.loads(entry.read_text())
     wrong_value = {**valid, "value": {**valid["value"], "root": 999.0}, "key": "0" * 64}
-    for corrupt in ("{not json", json.dumps(wrong_value), json.dumps({**valid, "value": None}),
-                    json.dumps({**valid, "schema_version": 0}), ""):
+    for corrupt in (
+        "{not json",
+        json.dumps(wrong_value),
+        json.dumps({**valid, "value": None}),
+        json.dumps({**valid, "schema_version": 0}),
+        "",
+    ):
         entry.write_text(corrupt)
         oracle = Oracle(tmp_path)
         assert oracle.chain(probe) == expected

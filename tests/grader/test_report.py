@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from grader.report import Report, render, write_text_atomic
-from grader.score import SectionResult, CaseResult
+from grader.score import CaseResult, SectionResult
 
 
 def test_write_text_atomic_replaces_the_file(tmp_path: Path) -> None:

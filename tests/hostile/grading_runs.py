@@ -1,0 +1,199 @@
+"""Grade hostile and broken submissions with the real command line, two at a time.
+
+Each test is parametrized with a `Case`. Before the first test runs, the `gradings` fixture
+starts every selected case (and the honest baseline it is compared with) in a pool of two
+subprocesses that share one oracle cache, longest first; each test waits for what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from grader.stubs import build_module, build_notebook
+from grader.worker import BASE_UID
+
+REPO = Path(__file__).resolve().parents[2]
+SUBMISSIONS = Path(__file__).parent / "submissions"
+PARALLEL_GRADINGS = 2
+TOKEN = f"hostile-token-{secrets.token_hex(8)}"
+"""Put in the grader's environment; no report may contain it."""
+SECRET = f"hostile-secret-{secrets.token_hex(8)}"
+"""The content of files the worker must not read."""
+RUN_GRADER = (
+    "import resource, sys\n"
+    "from grader.cli import main\n"
+    "status = main(sys.argv[1:])\n"
+    "print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(status)\n"
+)
+"""`python -m grader`, plus the grader process's own peak memory on stderr."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One grading: what to grade, with which arguments, within what time, against what."""
+
+    name: str
+    """Also the folder the submission is built in."""
+    build: Callable[[Path], Path] = field(compare=False)
+    """Writes the submission into the given folder; returns the path to pass to the grader."""
+    args: tuple[str, ...] = ()
+    """Extra command-line arguments (--section, --limit)."""
+    bound_s: float = 45.0
+    """Grading must finish within this many seconds."""
+    baseline: Case | None = None
+    """The same code without the attack, graded with the same arguments."""
+    from_inside: bool = False
+    """Run the grader with the submission folder as the working directory."""
+
+
+@dataclass(frozen=True)
+class Grading:
+    """One finished `python -m grader` run."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    report: dict | None
+    report_text: str
+    duration_s: float
+    peak_rss_mb: float
+    survivors: tuple[int, ...]
+    """Processes of the worker's own user still alive after grading (root only)."""
+
+    @property
+    def score(self) -> float:
+        assert self.report is not None, self.stderr
+        return self.report["score"]
+
+    def section_score(self, section_id: str) -> float:
+        assert self.report is not None
+        return next((s["score"] for s in self.report["sections"] if s["id"] == section_id), 0.0)
+
+    def tests(self) -> list[dict]:
+        assert self.report is not None
+        return [test for section in self.report["sections"] for test in section["tests"]]
+
+    def messages(self) -> str:
+        """Every test's feedback and every error, one per line."""
+        assert self.report is not None
+        return "\n".join([t["feedback"] for t in self.tests()]
+                         + [f"{e['kind']}: {e['message']}" for e in self.report["errors"]])
+
+    @property
+    def output(self) -> str:
+        assert self.report is not None
+        return self.report["student_output"]["text"]
+
+
+class Gradings:
+    """The pool that grades cases, each once, two at a time, with one shared oracle cache."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.cache = folder / "oracle-cache"
+        self._pool = ThreadPoolExecutor(max_workers=PARALLEL_GRADINGS)
+        self._futures: dict[str, Future[Grading]] = {}
+        self._env = {k: v for k, v in os.environ.items()
+                     if not k.startswith(("SCRATCHGRAD_", "PYTEST_"))}
+        self._env.update(SCRATCHGRAD_CACHE=str(self.cache), SCRATCHGRAD_HOSTILE_TOKEN=TOKEN)
+
+    def start(self, cases: list[Case]) -> None:
+        """Start every case and baseline not yet started, longest first."""
+        every = {c.name: c for case in cases for c in (case, case.baseline) if c is not None}
+        for case in sorted(every.values(), key=lambda c: -c.bound_s):
+            if case.name not in self._futures:
+                self._futures[case.name] = self._pool.submit(self._grade, case)
+
+    def __getitem__(self, case: Case) -> Grading:
+        self.start([case])
+        return self._futures[case.name].result()
+
+    def _grade(self, case: Case) -> Grading:
+        folder = self.folder / case.name
+        folder.mkdir()
+        path = case.build(folder)
+        report = folder / "report.json"
+        command = [sys.executable, "-c", RUN_GRADER, str(path), "--json", str(report), "-q",
+                   *case.args]
+        clock = time.monotonic()
+        process = subprocess.Popen(command, cwd=path if case.from_inside else folder,
+                                   env=self._env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        stdout, stderr = process.communicate(timeout=300)
+        duration = time.monotonic() - clock
+        text = report.read_text(encoding="utf-8") if report.exists() else ""
+        peak = re.search(r"peak_rss_kb (\d+)", stderr)
+        return Grading(process.returncode, stdout, stderr, json.loads(text) if text else None,
+                       text, duration, int(peak.group(1)) / 1024 if peak else 0.0,
+                       _survivors(process.pid))
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+def _survivors(harness_pid: int) -> tuple[int, ...]:
+    """Live processes of the worker's own user (BASE_UID + the grader's pid), if any, after
+    giving killed ones a moment to be reaped."""
+    if os.geteuid() != 0:
+        return ()
+    uid = BASE_UID + harness_pid
+    for _attempt in range(20):
+        alive = tuple(pid for pid, owner, state in _processes() if owner == uid and state != "Z")
+        if not alive:
+            return ()
+        time.sleep(0.1)
+    return alive
+
+
+def _processes() -> Iterator[tuple[int, int, str]]:
+    """(pid, real uid, state) of every process."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+            state = re.search(r"^State:\s+(\S)", status, re.M).group(1)
+            yield int(entry.name), uid, state
+
+
+@cache
+def reference_module() -> str:
+    return build_module(REPO / "solutions", solutions=True)
+
+
+@cache
+def stubs_module() -> str:
+    return build_module(REPO / "solutions", solutions=False)
+
+
+@cache
+def reference_notebook() -> dict:
+    return dict(build_notebook(REPO / "solutions", solutions=True))
+
+
+@cache
+def secrets_folder() -> Path:
+    """A folder anyone may read (0755, files 0644): only the sandbox keeps the worker out."""
+    folder = Path(tempfile.mkdtemp(prefix="scratchgrad-hostile-secrets-"))
+    folder.chmod(0o755)
+    for name in ("secret.txt", "other-submission/engine.py"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(f"{SECRET}\n", encoding="utf-8")
+        (folder / name).chmod(0o644)
+    (folder / "other-submission").chmod(0o755)
+    return folder

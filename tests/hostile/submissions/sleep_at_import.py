@@ -1,0 +1,7 @@
+# ruff: noqa
+"""A sleep of an hour at import time."""
+
+import time
+
+if ATTACK:
+    time.sleep(3600)

@@ -1,0 +1,362 @@
+"""The red team: one submission per attack, each graded by the real command line.
+
+Every attack is a file in submissions/ appended to a base (the reference solution or the stubs)
+after `ATTACK = True`. Its honest baseline is the base alone or, where the attack replaces the
+code it attacks, the same file after `ATTACK = False`. Every attack must leave a valid report,
+no grader error, no more points than its baseline, no process behind, a flat grader memory, and
+finish within its bound; the tests after the first check what each attack was after.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sysconfig
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import pytest
+from grading_runs import (
+    REPO,
+    SECRET,
+    SUBMISSIONS,
+    TOKEN,
+    Case,
+    Grading,
+    Gradings,
+    reference_module,
+    secrets_folder,
+    stubs_module,
+)
+
+from grader.pipeline import SECTION_IDS
+
+BASES = {"reference": reference_module, "stubs": stubs_module}
+GRADER_MEMORY_MB = 400
+"""The grader's own peak memory (RSS) stays under this, whatever the worker does."""
+
+
+@cache
+def listener() -> socket.socket:
+    """A loopback TCP port that the network attack tries to reach."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.setblocking(False)
+    return server
+
+
+def placeholders(folder: Path) -> dict[str, str]:
+    """What an attack file may name: the targets it goes after."""
+    secrets = secrets_folder()
+    return {
+        "__REPORT__": str(folder / "report.json"),
+        "__MARKER__": str(folder / "marker"),
+        "__GRADER__": str(REPO / "grader"),
+        "__REPO__": str(REPO),
+        "__SECRET_FILE__": str(secrets / "secret.txt"),
+        "__OTHER_SUBMISSION__": str(secrets / "other-submission"),
+        "__CACHE__": str(folder.parent / "oracle-cache"),
+        "__SITE_PACKAGES__": sysconfig.get_paths()["purelib"],
+        "__PORT__": str(listener().getsockname()[1]),
+    }
+
+
+def snippet(name: str, folder: Path, attack: bool) -> str:
+    text = (SUBMISSIONS / f"{name}.py").read_text(encoding="utf-8")
+    for key, value in placeholders(folder).items():
+        text = text.replace(key, value)
+    return f"\n\n\nATTACK = {attack}\n{text}"
+
+
+def module(name: str, base: str, attack: bool) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        path = folder / f"{name}.py"
+        path.write_text(BASES[base]() + snippet(name, folder, attack), encoding="utf-8")
+        return path
+
+    return build
+
+
+def sections_of(args: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = tuple(a.split()[-1] for a in args if a.startswith("--section"))
+    return chosen or SECTION_IDS
+
+
+def attack(name: str, *, base: str = "reference", sections: tuple[str, ...] = (),
+           limits: tuple[str, ...] = (), bound_s: float = 45.0, same_code_baseline: bool = False,
+           build: Callable[[Path], Path] | None = None, from_inside: bool = False) -> Case:
+    """`name`'s file after `ATTACK = True` on `base`; its baseline is `base` graded in full or,
+    with `same_code_baseline`, the same file after `ATTACK = False`."""
+    args = tuple(f"--section={s}" for s in sections) + tuple(f"--limit={x}" for x in limits)
+    if same_code_baseline:
+        baseline = Case(f"{name}-baseline", module(name, base, attack=False), args)
+    else:
+        baseline = Case(base, lambda folder: _write(folder / f"{base}.py", BASES[base]()))
+    return Case(name, build or module(name, base, attack=True), args, bound_s, baseline,
+                from_inside)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def stub_package(folder: Path) -> Path:
+    package = folder / "submission"
+    package.mkdir()
+    for name in ("__init__.py", "engine.py", "nn.py", "train.py"):
+        _write(package / name, _stub_part(name))
+    return package
+
+
+def _stub_part(name: str) -> str:
+    return (REPO / "exercises" / name).read_text(encoding="utf-8")
+
+
+def conftest_package(folder: Path) -> Path:
+    """The stubs as a package, with a hostile conftest.py, pytest.ini, sitecustomize.py and
+    .pth file beside them; graded from inside that folder."""
+    package = stub_package(folder)
+    marker = placeholders(folder)["__MARKER__"]
+    _write(package / "conftest.py", snippet("conftest_in_submission_folder", folder, True))
+    _write(package / "pytest.ini", f"[pytest]\naddopts = -p conftest --json-report-file={marker}\n")
+    _write(package / "sitecustomize.py", f"open({marker!r}, 'w').write('sitecustomize ran')\n")
+    _write(package / "scratchgrad_hostile.pth",
+           f"import os; open({marker!r}, 'w').write('.pth ran')\n")
+    return package
+
+
+def linked_package(folder: Path) -> Path:
+    """A package whose modules are symbolic links to the reference solutions."""
+    package = folder / "submission"
+    package.mkdir()
+    _write(package / "__init__.py", snippet("symlink_to_solutions", folder, True))
+    for name in ("engine.py", "nn.py", "train.py"):
+        (package / name).symlink_to(REPO / "solutions" / name)
+    (package / "secret.txt").symlink_to(secrets_folder() / "secret.txt")
+    (package / "solutions_link").symlink_to(REPO / "solutions", target_is_directory=True)
+    return package
+
+
+ATTACKS = {case.name: case for case in [
+    attack("always_equal_objects", base="stubs", sections=("forward", "backward", "backprop"),
+           same_code_baseline=True),
+    attack("monkeypatched_comparisons", sections=("backward", "nn"), same_code_baseline=True),
+    attack("fake_report_then_exit", sections=("forward", "backward")),
+    attack("atexit_rewrites_report", sections=("forward", "backward")),
+    attack("detached_daemon", sections=("forward",)),
+    attack("conftest_in_submission_folder", base="stubs", build=conftest_package,
+           from_inside=True),
+    attack("reads_grader_files", sections=("forward",)),
+    attack("torch_inside_submission", sections=("forward",)),
+    attack("torch_past_the_import_guard", sections=("forward",)),
+    attack("infinite_loop_at_import", limits=("import_timeout_s=2",), bound_s=25),
+    attack("sleep_at_import", limits=("import_timeout_s=2",), bound_s=25),
+    attack("infinite_recursion", sections=("backward",)),
+    attack("memory_bomb", sections=("backward",)),
+    attack("output_flood", sections=("forward",)),
+    attack("segfault", sections=("backward",)),
+    attack("hang_in_every_backward", bound_s=60),
+    attack("sys_exit_during_probe", sections=("backward",)),
+    attack("os_exit_during_probe", sections=("backward",)),
+    attack("kill_parent", sections=("backward",)),
+    attack("closes_worker_pipes", sections=("backward",)),
+    attack("finite_difference_gradients", sections=("backward", "backprop")),
+    attack("network_access", sections=("forward",)),
+    attack("protocol_garbage", sections=("backward", "nn", "training")),
+    attack("fork_bomb", sections=("forward",)),
+    attack("symlink_to_solutions", base="stubs", build=linked_package),
+    attack("lazy_stdlib_imports", sections=("backward", "backprop")),
+]}
+
+
+def by_name(*names: str) -> list:
+    return [pytest.param(ATTACKS[name], id=name) for name in names]
+
+
+@pytest.mark.parametrize("case", by_name(*ATTACKS))
+def test_attack_is_contained(gradings: Gradings, schema: dict, case: Case) -> None:
+    """Valid report, exit 0, no grader error, no more points than honest code, no process
+    left, the grader's memory flat, and finished in time."""
+    got = gradings[case]
+    assert case.baseline is not None
+    baseline = gradings[case.baseline]
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.report is not None
+    jsonschema.validate(got.report, schema)
+    assert [e for e in got.report["errors"] if e["kind"] == "grader"] == []
+    sections = sections_of(case.args)
+    assert points(got, sections) <= points(baseline, sections) + 1e-9, got.messages()
+    assert got.survivors == ()
+    assert got.peak_rss_mb < GRADER_MEMORY_MB
+    assert got.duration_s < case.bound_s
+    assert TOKEN not in got.report_text and SECRET not in got.report_text
+
+
+def points(grading: Grading, sections: tuple[str, ...]) -> float:
+    """Points in `sections`, extra credit included."""
+    return sum(grading.section_score(s) for s in sections)
+
+
+def result(gradings: Gradings, name: str) -> Grading:
+    return gradings[ATTACKS[name]]
+
+
+def statuses(grading: Grading, section: str) -> set[str]:
+    return {t["status"] for t in grading.tests() if t["id"].startswith(f"{section}::")}
+
+
+def test_always_equal_objects_compare_as_numbers(gradings: Gradings) -> None:
+    got = result(gradings, "always_equal_objects")
+    assert "a EqualObject instead of a number" in got.messages()
+
+
+def test_fake_and_atexit_reports_never_reach_the_report(gradings: Gradings) -> None:
+    for name in ("fake_report_then_exit", "atexit_rewrites_report"):
+        got = result(gradings, name)
+        assert "faked" not in got.report_text
+        assert "wrote a fake report to /" not in got.output
+        assert "rewrote the report" not in got.output
+    fake = result(gradings, "fake_report_then_exit")
+    assert "could not write a fake report to /" in fake.output
+    assert "ended the worker process (exit status 0)" in fake.messages()
+    assert statuses(fake, "forward") == {"passed"}
+
+
+def test_daemon_does_not_survive_grading(gradings: Gradings) -> None:
+    got = result(gradings, "detached_daemon")
+    pids = [int(pid) for pid in re.findall(r"daemon pid (\d+)", got.output)]
+    assert pids, got.output
+    for pid in pids:
+        comm = Path(f"/proc/{pid}/comm")
+        assert not comm.exists() or comm.read_text().strip() != "sg-daemon"
+
+
+def test_submission_folder_files_are_never_loaded_by_the_grader(gradings: Gradings,
+                                                                tmp_path: Path) -> None:
+    got = result(gradings, "conftest_in_submission_folder")
+    marker = Path(placeholders(gradings.folder / "conftest_in_submission_folder")["__MARKER__"])
+    assert not marker.exists()
+    assert got.score == 0
+
+
+def test_the_grader_files_and_secrets_are_out_of_reach(gradings: Gradings) -> None:
+    got = result(gradings, "reads_grader_files")
+    assert "READ " not in got.output and "WROTE" not in got.output
+    assert got.output.count("blocked ") == 10, got.output
+    assert "PermissionError" in got.output
+    assert not (gradings.cache / "poisoned.json").exists()
+    assert "SCRATCHGRAD" not in got.output.split("environment:")[1]
+
+
+def test_torch_is_refused_with_a_clear_message(gradings: Gradings) -> None:
+    got = result(gradings, "torch_inside_submission")
+    assert "import torch is not allowed in this assignment" in got.messages()
+    bypass = result(gradings, "torch_past_the_import_guard")
+    assert "IMPORTED" not in bypass.output
+    assert bypass.output.count("refused ") == 2, bypass.output
+
+
+@pytest.mark.parametrize("name", ["infinite_loop_at_import", "sleep_at_import"])
+def test_a_hanging_import_is_tried_once(gradings: Gradings, name: str) -> None:
+    got = result(gradings, name)
+    assert "importing your submission: load did not finish within 2 s" in got.messages()
+    assert got.score == 0
+    assert got.duration_s < 20
+
+
+def test_infinite_recursion_is_named(gradings: Gradings) -> None:
+    assert "RecursionError" in result(gradings, "infinite_recursion").messages()
+
+
+def test_memory_bomb_is_a_memory_error(gradings: Gradings) -> None:
+    got = result(gradings, "memory_bomb")
+    assert "MemoryError" in got.messages() and "out of memory" in got.messages()
+    assert got.report["environment"]["limits"]["memory"] is True
+
+
+def test_output_flood_is_truncated(gradings: Gradings) -> None:
+    got = result(gradings, "output_flood")
+    output = got.report["student_output"]
+    assert output["bytes"] >= 100_000_000 and output["truncated"]
+    assert len(output["text"]) <= 64 * 1024
+    assert len(got.report_text) < 1_000_000
+    assert got.score == 20
+
+
+def test_crashes_and_exits_are_failed_tests_with_a_message(gradings: Gradings) -> None:
+    expected = {
+        "segfault": "killed by SIGSEGV (a crash in native code, e.g. ctypes)",
+        "sys_exit_during_probe": "SystemExit",
+        "os_exit_during_probe": "ended the worker process (exit status 3)",
+        "closes_worker_pipes": "the worker",
+    }
+    for name, message in expected.items():
+        got = result(gradings, name)
+        assert statuses(got, "backward") == {"error"}, name
+        assert message in got.messages(), name
+
+
+def test_hang_in_every_backward_keeps_the_forward_points(gradings: Gradings) -> None:
+    got = result(gradings, "hang_in_every_backward")
+    assert got.section_score("forward") == 20
+    assert "did not finish within 5 s" in got.messages()
+    assert "not run: the time budget of 40 s" in got.messages()
+    assert got.duration_s < 60
+
+
+def test_killing_the_parent_fails(gradings: Gradings) -> None:
+    got = result(gradings, "kill_parent")
+    assert "could not kill the grader: PermissionError" in got.output
+    assert got.score == 25
+
+
+def test_finite_differences_do_not_earn_backprop(gradings: Gradings) -> None:
+    got = result(gradings, "finite_difference_gradients")
+    assert got.section_score("backprop") < 25
+    assert "timeout" in statuses(got, "backprop")
+
+
+def test_no_network(gradings: Gradings) -> None:
+    got = result(gradings, "network_access")
+    assert "CONNECTED" not in got.output and "SENT" not in got.output
+    assert "RESOLVED" not in got.output
+    with pytest.raises(BlockingIOError):
+        listener().accept()
+
+
+def test_protocol_garbage_is_never_a_pass(gradings: Gradings) -> None:
+    got = result(gradings, "protocol_garbage")
+    assert "unreadable answer from the worker" in got.messages()
+    assert got.score == 0
+
+
+def test_fork_bomb_is_limited_and_cleaned_up(gradings: Gradings) -> None:
+    got = result(gradings, "fork_bomb")
+    if os.geteuid() == 0:
+        assert got.report["environment"]["limits"]["processes"] is True
+    assert got.survivors == ()
+
+
+def test_links_are_not_followed(gradings: Gradings) -> None:
+    got = result(gradings, "symlink_to_solutions")
+    assert "READ " not in got.output
+    assert "The grader does not follow links" in got.messages()
+
+
+def test_lazy_stdlib_imports_work_in_the_sandbox(gradings: Gradings) -> None:
+    got = result(gradings, "lazy_stdlib_imports")
+    baseline = gradings[ATTACKS["lazy_stdlib_imports"].baseline]
+    sections = ("backward", "backprop")
+    assert points(got, sections) == points(baseline, sections) == 50
+
+
+def test_every_limit_is_in_force_on_linux_as_root(gradings: Gradings) -> None:
+    if not (os.geteuid() == 0 and os.uname().sysname == "Linux"):
+        pytest.skip("CI grades as root on Linux")
+    limits = result(gradings, "detached_daemon").report["environment"]["limits"]
+    assert limits == dict.fromkeys(limits, True)
