@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from grader import compare
 from grader.oracle import Oracle
 from grader.probes import (
@@ -30,11 +32,14 @@ from grader.probes import (
 from grader.worker import BudgetExhausted, ProtocolError, Worker, WorkerCrashed, WorkerTimeout
 
 
-class Failure(Exception):
-    """A test's verdict other than passed, with the feedback a student can act on."""
+class Failure(pytest.fail.Exception):
+    """A test's verdict other than passed, with the feedback a student can act on.
+
+    A pytest outcome without a traceback: the grader's stack means nothing to a student, and
+    formatting it for every failing case would cost seconds."""
 
     def __init__(self, status: str, message: str, error: StudentError | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, pytrace=False)
         self.status = status
         self.message = message
         self.error = error
@@ -107,8 +112,8 @@ def numbers(what: str, label: str, got: tuple | None, expected: tuple | None,
         fail(f"{what}: expected {len(expected)} numbers for {label}, "
              f"got {0 if got is None else len(got)}")
         return
-    labels = [f"{label} {i}" for i in range(len(expected))] if len(expected) > 1 else [label]
-    mismatch = compare.first_mismatch(labels, got, expected)
+    mismatch = compare.first_mismatch(
+        lambda i: f"{label} {i}" if len(expected) > 1 else label, got, expected)
     if mismatch is not None:
         fail(f"{what}: {mismatch}" + (f"; {rule}" if rule else ""))
 

@@ -8,6 +8,7 @@ RTOL = 1e-10 therefore passes any correct backprop and fails numerical different
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from grader.probes import Graph, Number, PassResult
@@ -56,13 +57,14 @@ def close(got: Number, expected: float) -> bool:
     return abs(got - expected) <= ATOL + RTOL * abs(expected)
 
 
-def first_mismatch(labels: list[str], got: tuple[Number, ...],
+def first_mismatch(label: Callable[[int], str], got: tuple[Number, ...],
                    expected: tuple[Number, ...]) -> Mismatch | None:
-    """The first position (in order: topological for graphs) where `got` differs."""
-    for label, g, e in zip(labels, got, expected, strict=True):
-        assert isinstance(e, float), "torch always gives numbers"
-        if not close(g, e):
-            return Mismatch(label, e, g)
+    """The first position (in order: topological for graphs) where `got` differs; `label(i)`
+    names position i in the message."""
+    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+        if g != e and not close(g, e):
+            assert isinstance(e, float), "torch always gives numbers"
+            return Mismatch(label(i), e, g)
     return None
 
 
@@ -106,11 +108,14 @@ def graph_values(graph: Graph, got: list[PassResult], expected: list[PassResult]
         if expected_values is None:
             continue
         got_values, expected_values = got_values[:nodes], expected_values[:nodes]
-        labels = [f"{graph.name(i)}.{field}" for i in range(len(expected_values))]
-        mismatch = first_mismatch(labels, got_values, expected_values)
+        found: list[int] = []
+
+        def label(i: int) -> str:
+            found.append(i)
+            return f"{graph.name(i)}.{field}"
+
+        mismatch = first_mismatch(label, got_values, expected_values)
         if mismatch is not None:
             where = "" if len(got) == 1 else f" after backward() of graph {pass_index + 1}"
-            index = labels.index(mismatch.label)
-            node = node_text(graph, index, pass_index)
-            return f"{mismatch}{where} (node {node})"
+            return f"{mismatch}{where} (node {node_text(graph, found[0], pass_index)})"
     return None

@@ -7,6 +7,7 @@ hash of the probe, the torch version and the grader version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -99,6 +100,7 @@ class Oracle:
         return torch
 
 
+@functools.cache
 def _installed_torch_version() -> str:
     try:
         return importlib.metadata.version("torch")

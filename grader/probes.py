@@ -296,6 +296,8 @@ def _numbers(value: object, count: int | None = None) -> tuple[Number, ...]:
     items = _list(value, "numbers")
     if count is not None and len(items) != count:
         raise ProtocolError(f"expected {count} numbers in the reply, got {len(items)}")
+    if all(type(x) is float for x in items):  # the common case, checked in one pass
+        return tuple(items)
     return tuple(_number(x) for x in items)
 
 

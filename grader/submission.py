@@ -129,19 +129,20 @@ def _walk(root: Path) -> list[Path]:
 
 
 def _source_problem(name: str, source: bytes) -> str | None:
-    """Why Python cannot read `source` as code, in a sentence naming the fix; None if it can."""
+    """Why `source` is not text that Python reads reliably, in a sentence naming the fix."""
     if b"\0" in source:
         return (f"{name} is not a text file (it holds NUL bytes, like a binary or UTF-16 file): "
                 "save your code as plain UTF-8 text.")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError:  # no usable coding declaration: Python falls back on UTF-8 too
+        encoding = "utf-8"
+    try:
         source.decode(encoding)
-    except SyntaxError as exc:
-        return f"{name}: {exc.msg}. Save the file as UTF-8 text."
     except UnicodeDecodeError as exc:
         line = source[: exc.start].count(b"\n") + 1
-        return (f"{name} line {line} is not valid {encoding} text (byte 0x{source[exc.start]:02x})"
-                ": save the file as UTF-8 text.")
+        return (f"{name} line {line} is not valid {encoding.upper()} text (byte "
+                f"0x{source[exc.start]:02x}): save the file as UTF-8 text.")
     return None
 
 

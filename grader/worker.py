@@ -230,11 +230,12 @@ class Worker:
             self._stop()
             raise WorkerUnavailable(f"the grader's worker could not start ({exc}); this is a "
                                 "problem of the grading machine, not of your code") from None
+        confined = {str(k): v is True for k, v in hello["limits"].items()}
         self.limits_in_force = {
-            "request_timeout": True, "time_budget": True, "output_cap": True,
-            **{str(k): v is True for k, v in hello["limits"].items()},
+            "request_timeout": True, "time_budget": True, "output_cap": True, "reply_cap": True,
+            **confined,
             "process_group_killed": hasattr(os, "killpg"),
-            "orphans_killed": self._uid is not None,
+            "orphans_killed": self._uid is not None or confined.get("pid_namespace", False),
         }
 
     def _receive(self, timeout_s: float, what: str, *, budget_cut: bool) -> dict:
@@ -366,11 +367,27 @@ def _own_process_group() -> dict:
 
 
 def _kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL the worker's process group; on Windows, the worker alone (docs/grading.md)."""
+    """SIGKILL the worker's process group; on Windows, the worker alone (docs/grading.md).
+
+    Inside a PID namespace the worker is a child of the process started here, and may have
+    left the group (setsid); it is killed by pid, and the kernel then kills its namespace.
+    """
+    for child in _children(process.pid):
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
     if hasattr(os, "killpg"):
         with contextlib.suppress(OSError):
             os.killpg(process.pid, signal.SIGKILL)
     process.kill()
+
+
+def _children(pid: int) -> list[int]:
+    """The children of `pid` where /proc lists them (Linux), else []."""
+    try:
+        return [int(child) for child in
+                Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _kill_user(uid: int) -> None:

@@ -185,17 +185,17 @@ class Value:
         # BEGIN SOLUTION 3.1: implement Value.backward
         topo: list[Value] = []
         visited: set[Value] = set()
-        # Depth-first like micrograd's recursive build_topo, with an explicit stack: a node is
-        # pushed twice, first to visit its children, then (children_done) to append it after them.
-        stack: list[tuple[Value, bool]] = [(self, False)]
+        # Depth-first like micrograd's recursive build_topo, with an explicit stack. A node is
+        # pushed back under a None marker: popping the marker means its children are all done.
+        stack: list[Value | None] = [self]
         while stack:
-            node, children_done = stack.pop()
-            if children_done:
-                topo.append(node)
+            node = stack.pop()
+            if node is None:
+                topo.append(stack.pop())  # type: ignore[arg-type]
             elif node not in visited:
                 visited.add(node)
-                stack.append((node, True))
-                stack.extend((child, False) for child in node._prev)
+                stack += (node, None)
+                stack += node._prev
 
         self.grad = 1.0
         for node in reversed(topo):

@@ -11,9 +11,11 @@ import ctypes
 import importlib
 import importlib.abc
 import os
+import signal
 import stat
 import struct
 import sys
+from typing import NoReturn
 
 MB = 1024 * 1024
 LINUX = sys.platform.startswith("linux")
@@ -23,7 +25,12 @@ INSTALLED_PACKAGES = {"site-packages", "dist-packages"}
 
 
 def apply(config: dict) -> dict[str, bool]:
-    """Apply every limit in `config["limits"]`, in an order that keeps each one possible."""
+    """Apply every limit in `config["limits"]`, in an order that keeps each one possible.
+
+    Where the OS allows a new PID namespace, this process forks: the child, process 1 of the
+    namespace, returns and carries on as the worker; the parent never returns (see
+    `_stand_outside`). When process 1 ends, the kernel kills every process in its namespace.
+    """
     limits = config["limits"]
     uid = limits["uid"]
     stdlib = [p for p in sys.path if os.path.exists(p)]  # all that `python -I -S` looks at
@@ -31,7 +38,6 @@ def apply(config: dict) -> dict[str, bool]:
     if uid is not None:
         _reachable_by_others([*stdlib, *site_packages, config["writable"]])
     in_force = {
-        "network_namespace": limits["isolate_network"] and _new_network_namespace(),
         # macOS accepts RLIMIT_AS but does not enforce it.
         "memory": _rlimit("RLIMIT_AS", limits["memory_mb"] * MB) and LINUX,
         "cpu_time": _rlimit("RLIMIT_CPU", limits["cpu_s"]),
@@ -39,12 +45,19 @@ def apply(config: dict) -> dict[str, bool]:
         "open_files": _rlimit("RLIMIT_NOFILE", limits["max_open_files"]),
         "core_dumps_off": _rlimit("RLIMIT_CORE", 0),
     }
+    namespaces = _new_namespaces(limits["isolate_network"])
+    in_force["network_namespace"] = "network" in namespaces
+    in_force["pid_namespace"] = "pid" in namespaces
+    if "pid" in namespaces:
+        child = os.fork()
+        if child != 0:
+            _stand_outside(child)
     for name in PRELOADED:
         importlib.import_module(name)
     in_force["own_user"] = uid is not None and _drop_privileges(uid)
-    # RLIMIT_NPROC counts processes per user and is not enforced for root.
-    in_force["processes"] = in_force["own_user"] and _rlimit("RLIMIT_NPROC",
-                                                              limits["max_processes"])
+    # RLIMIT_NPROC counts the processes of a user in a user namespace; root is exempt.
+    in_force["processes"] = (in_force["own_user"] or "user" in namespaces) \
+        and _rlimit("RLIMIT_NPROC", limits["max_processes"])
     landlock = _landlock(stdlib, site_packages, config["writable"]) \
         if limits["confine_filesystem"] else {}
     in_force["filesystem"] = bool(landlock)
@@ -86,17 +99,41 @@ def _libc():
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 
 
-def _new_network_namespace() -> bool:
-    """A fresh network namespace has only a loopback device that is down: no network at all."""
+def _new_namespaces(network: bool) -> set[str]:
+    """New PID and (if asked) network namespaces, inside a new user namespace unless root.
+
+    A new network namespace has only a loopback device, which is down: no network at all.
+    """
     libc = _libc()
     if libc is None:
-        return False
-    flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
-    return libc.unshare(flags) == 0
+        return set()
+    user = set() if os.geteuid() == 0 else {"user"}
+    wanted = [{"pid", "network"} if network else {"pid"}, {"network"} if network else set()]
+    for names in wanted:
+        if names and libc.unshare(_flags(names | user)) == 0:
+            return names | user
+    return set()
+
+
+def _flags(names: set[str]) -> int:
+    flags = {"user": CLONE_NEWUSER, "pid": CLONE_NEWPID, "network": CLONE_NEWNET}
+    return sum(flags[name] for name in names)
+
+
+def _stand_outside(child: int) -> NoReturn:
+    """The parent left outside the new PID namespace: hold no pipe, wait for the worker, then
+    end the way it ended, so that the harness reads the worker's own exit status or signal."""
+    os.closerange(0, 1 << 16)
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status))
 
 
 def _reachable_by_others(paths: list[str]) -> None:

@@ -12,7 +12,7 @@ from grader import checks
 from grader.probes import Builder, Const
 
 DERANDOMIZED = settings(derandomize=True, database=None, deadline=None, phases=[Phase.generate],
-                        max_examples=12, suppress_health_check=list(HealthCheck))
+                        max_examples=8, suppress_health_check=list(HealthCheck))
 
 
 def expression_root():

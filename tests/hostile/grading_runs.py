@@ -197,3 +197,18 @@ def secrets_folder() -> Path:
         (folder / name).chmod(0o644)
     (folder / "other-submission").chmod(0o755)
     return folder
+
+
+def _writing(name: str, text: Callable[[], str]) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        path = folder / name
+        path.write_text(text(), encoding="utf-8")
+        return path
+
+    return build
+
+
+REFERENCE = Case("reference", _writing("reference.py", reference_module))
+"""The reference solution as one module, graded in full: the baseline of most attacks."""
+STUBS = Case("stubs", _writing("stubs.py", stubs_module))
+"""The untouched stubs as one module, graded in full."""

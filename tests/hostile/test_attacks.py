@@ -10,18 +10,19 @@ finish within its bound; the tests after the first check what each attack was af
 from __future__ import annotations
 
 import os
-import re
 import socket
 import sysconfig
-from collections.abc import Callable
-from functools import cache
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import jsonschema
 import pytest
 from grading_runs import (
+    REFERENCE,
     REPO,
     SECRET,
+    STUBS,
     SUBMISSIONS,
     TOKEN,
     Case,
@@ -34,19 +35,30 @@ from grading_runs import (
 
 from grader.pipeline import SECTION_IDS
 
-BASES = {"reference": reference_module, "stubs": stubs_module}
+BASES = {"reference": (reference_module, REFERENCE), "stubs": (stubs_module, STUBS)}
 GRADER_MEMORY_MB = 400
 """The grader's own peak memory (RSS) stays under this, whatever the worker does."""
 
 
-@cache
+_listener: list[socket.socket] = []
+_listener_lock = threading.Lock()
+
+
 def listener() -> socket.socket:
-    """A loopback TCP port that the network attack tries to reach."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.setblocking(False)
-    return server
+    """A loopback TCP port that the network attack tries to reach (made once, in any thread)."""
+    with _listener_lock:
+        if not _listener:
+            server = socket.create_server(("127.0.0.1", 0))
+            server.setblocking(False)
+            _listener.append(server)
+        return _listener[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_listener() -> Iterator[None]:
+    yield
+    for server in _listener:
+        server.close()
 
 
 def placeholders(folder: Path) -> dict[str, str]:
@@ -61,7 +73,6 @@ def placeholders(folder: Path) -> dict[str, str]:
         "__OTHER_SUBMISSION__": str(secrets / "other-submission"),
         "__CACHE__": str(folder.parent / "oracle-cache"),
         "__SITE_PACKAGES__": sysconfig.get_paths()["purelib"],
-        "__PORT__": str(listener().getsockname()[1]),
     }
 
 
@@ -69,13 +80,15 @@ def snippet(name: str, folder: Path, attack: bool) -> str:
     text = (SUBMISSIONS / f"{name}.py").read_text(encoding="utf-8")
     for key, value in placeholders(folder).items():
         text = text.replace(key, value)
+    if "__PORT__" in text:
+        text = text.replace("__PORT__", str(listener().getsockname()[1]))
     return f"\n\n\nATTACK = {attack}\n{text}"
 
 
 def module(name: str, base: str, attack: bool) -> Callable[[Path], Path]:
     def build(folder: Path) -> Path:
         path = folder / f"{name}.py"
-        path.write_text(BASES[base]() + snippet(name, folder, attack), encoding="utf-8")
+        path.write_text(BASES[base][0]() + snippet(name, folder, attack), encoding="utf-8")
         return path
 
     return build
@@ -95,7 +108,7 @@ def attack(name: str, *, base: str = "reference", sections: tuple[str, ...] = ()
     if same_code_baseline:
         baseline = Case(f"{name}-baseline", module(name, base, attack=False), args)
     else:
-        baseline = Case(base, lambda folder: _write(folder / f"{base}.py", BASES[base]()))
+        baseline = BASES[base][1]
     return Case(name, build or module(name, base, attack=True), args, bound_s, baseline,
                 from_inside)
 
@@ -146,7 +159,7 @@ ATTACKS = {case.name: case for case in [
     attack("always_equal_objects", base="stubs", sections=("forward", "backward", "backprop"),
            same_code_baseline=True),
     attack("monkeypatched_comparisons", sections=("backward", "nn"), same_code_baseline=True),
-    attack("fake_report_then_exit", sections=("forward", "backward")),
+    attack("fake_report_then_exit", sections=("forward", "training")),
     attack("atexit_rewrites_report", sections=("forward", "backward")),
     attack("detached_daemon", sections=("forward",)),
     attack("conftest_in_submission_folder", base="stubs", build=conftest_package,
@@ -157,25 +170,33 @@ ATTACKS = {case.name: case for case in [
     attack("infinite_loop_at_import", limits=("import_timeout_s=2",), bound_s=25),
     attack("sleep_at_import", limits=("import_timeout_s=2",), bound_s=25),
     attack("infinite_recursion", sections=("backward",)),
-    attack("memory_bomb", sections=("backward",)),
+    attack("memory_bomb", sections=("training",)),
     attack("output_flood", sections=("forward",)),
-    attack("segfault", sections=("backward",)),
+    attack("segfault", sections=("training",)),
     attack("hang_in_every_backward", bound_s=60),
-    attack("sys_exit_during_probe", sections=("backward",)),
-    attack("os_exit_during_probe", sections=("backward",)),
+    attack("sys_exit_during_probe", sections=("training",)),
+    attack("os_exit_during_probe", sections=("training",)),
     attack("kill_parent", sections=("backward",)),
-    attack("closes_worker_pipes", sections=("backward",)),
+    attack("closes_worker_pipes", sections=("training",)),
     attack("finite_difference_gradients", sections=("backward", "backprop")),
     attack("network_access", sections=("forward",)),
-    attack("protocol_garbage", sections=("backward", "nn", "training")),
+    attack("protocol_garbage", sections=("backprop", "nn", "training")),
     attack("fork_bomb", sections=("forward",)),
     attack("symlink_to_solutions", base="stubs", build=linked_package),
     attack("lazy_stdlib_imports", sections=("backward", "backprop")),
 ]}
 
 
+KNOWN_GAPS = {
+    "protocol_garbage": "grader/probes.py accepts a model reply without outputs, output_shape or "
+                        "input_grads, and suites/test_nn.py then indexes None: a grader error "
+                        "(exit 2) instead of a protocol error; see the issue 4 report",
+}
+
+
 def by_name(*names: str) -> list:
-    return [pytest.param(ATTACKS[name], id=name) for name in names]
+    return [pytest.param(ATTACKS[name], id=name, marks=[pytest.mark.xfail(
+        reason=KNOWN_GAPS[name], strict=True)] if name in KNOWN_GAPS else []) for name in names]
 
 
 @pytest.mark.parametrize("case", by_name(*ATTACKS))
@@ -229,11 +250,20 @@ def test_fake_and_atexit_reports_never_reach_the_report(gradings: Gradings) -> N
 
 def test_daemon_does_not_survive_grading(gradings: Gradings) -> None:
     got = result(gradings, "detached_daemon")
-    pids = [int(pid) for pid in re.findall(r"daemon pid (\d+)", got.output)]
-    assert pids, got.output
-    for pid in pids:
-        comm = Path(f"/proc/{pid}/comm")
-        assert not comm.exists() or comm.read_text().strip() != "sg-daemon"
+    assert "daemon pid" in got.output
+    assert not [pid for pid, name in processes_named("sg-daemon")], "the daemon survived"
+
+
+def processes_named(name: str) -> list[tuple[int, str]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == name \
+                    and "State:\tZ" not in (entry / "status").read_text():
+                found.append((int(entry.name), name))
+        except OSError:
+            continue
+    return found
 
 
 def test_submission_folder_files_are_never_loaded_by_the_grader(gradings: Gradings,
@@ -297,7 +327,7 @@ def test_crashes_and_exits_are_failed_tests_with_a_message(gradings: Gradings) -
     }
     for name, message in expected.items():
         got = result(gradings, name)
-        assert statuses(got, "backward") == {"error"}, name
+        assert statuses(got, "training") == {"error"}, name
         assert message in got.messages(), name
 
 
@@ -311,7 +341,7 @@ def test_hang_in_every_backward_keeps_the_forward_points(gradings: Gradings) -> 
 
 def test_killing_the_parent_fails(gradings: Gradings) -> None:
     got = result(gradings, "kill_parent")
-    assert "could not kill the grader: PermissionError" in got.output
+    assert "its parent's group" in got.output
     assert got.score == 25
 
 
@@ -329,10 +359,11 @@ def test_no_network(gradings: Gradings) -> None:
         listener().accept()
 
 
-def test_protocol_garbage_is_never_a_pass(gradings: Gradings) -> None:
+def test_protocol_garbage_is_a_protocol_error(gradings: Gradings) -> None:
     got = result(gradings, "protocol_garbage")
-    assert "unreadable answer from the worker" in got.messages()
-    assert got.score == 0
+    for message in ("was not JSON", "was not a JSON object", "was longer than 16 MB",
+                    "was not the reply to it"):
+        assert message in got.messages()
 
 
 def test_fork_bomb_is_limited_and_cleaned_up(gradings: Gradings) -> None:
