@@ -199,8 +199,13 @@ def grade_entry(entry: Entry, settings: Settings) -> dict:
     """Grade one entry from its bytes in a fresh grader process: {status, report, duration_s}."""
     clock = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="scratchgrad-batch-") as tmp:
+        # The entry goes in a folder of its own and the grader runs from an empty one: `python
+        # -m` puts its working folder first on sys.path, and a student's textwrap.py there
+        # would run inside the grader.
+        (Path(tmp) / "entry").mkdir()
+        (Path(tmp) / "run").mkdir()
         try:
-            path = unpack(entry, Path(tmp))
+            path = unpack(entry, Path(tmp) / "entry")
         except Refused as exc:
             return {"status": f"error: refused: {exc}", "report": None, "duration_s": 0.0}
         report_file = Path(tmp, "report.json")
@@ -221,11 +226,12 @@ def grade_entry(entry: Entry, settings: Settings) -> dict:
             "PYTHONPATH": os.pathsep.join(
                 [str(Path(grader.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
             ),
+            "TMPDIR": tmp,  # worker folders of a grading killed at its timeout go with it
         }
         try:
             done = subprocess.run(
                 command,
-                cwd=tmp,
+                cwd=Path(tmp) / "run",
                 env=env,
                 capture_output=True,
                 text=True,

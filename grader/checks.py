@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
+from _pytest.outcomes import Failed  # pytest.fail.Exception, named for subclassing
 
 from grader import compare
 from grader.oracle import Oracle
@@ -32,7 +32,7 @@ from grader.probes import (
 from grader.worker import BudgetExhausted, ProtocolError, Worker, WorkerCrashed, WorkerTimeout
 
 
-class Failure(pytest.fail.Exception):
+class Failure(Failed):
     """A test's verdict other than passed, with the feedback a student can act on.
 
     A pytest outcome without a traceback: the grader's stack means nothing to a student, and
@@ -78,9 +78,17 @@ def explain(exc: SubmissionError) -> str:
     return f"your code raised {error}{where}"
 
 
-def graph(worker: Worker, oracle: Oracle, graph: Graph, *, fields: tuple[str, ...], what: str,
-          rule: str | None = None, nodes: int | None = None,
-          timeout_s: float | None = None) -> list[PassResult]:
+def graph(
+    worker: Worker,
+    oracle: Oracle,
+    graph: Graph,
+    *,
+    fields: tuple[str, ...],
+    what: str,
+    rule: str | None = None,
+    nodes: int | None = None,
+    timeout_s: float | None = None,
+) -> list[PassResult]:
     """Run `graph` on both sides; fail on the first node (of the first `nodes`) that differs."""
     with checking(what):
         got = run_graph(worker, graph, timeout_s)
@@ -92,34 +100,42 @@ def graph(worker: Worker, oracle: Oracle, graph: Graph, *, fields: tuple[str, ..
     return got
 
 
-def model(worker: Worker, oracle: Oracle, model: Model, *, what: str,
-          timeout_s: float | None = None) -> tuple[ModelResult, ModelResult]:
+def model(
+    worker: Worker, oracle: Oracle, model: Model, *, what: str, timeout_s: float | None = None
+) -> tuple[ModelResult, ModelResult]:
     """Run a model probe on both sides; fail if the parameter count is not the contract's."""
     with checking(what):
         got = run_model(worker, model, timeout_s)
     expected = oracle.model(model)
     if got.param_count != expected.param_count:
-        fail(f"{what}: parameters() returned {got.param_count} Values, expected "
-             f"{expected.param_count} (each neuron: its nin weights, then its bias)")
+        fail(
+            f"{what}: parameters() returned {got.param_count} Values, expected "
+            f"{expected.param_count} (each neuron: its nin weights, then its bias)"
+        )
     return got, expected
 
 
-def numbers(what: str, label: str, got: tuple | None, expected: tuple | None,
-            rule: str | None = None) -> None:
+def numbers(
+    what: str, label: str, got: tuple | None, expected: tuple | None, rule: str | None = None
+) -> None:
     """Fail on the first differing number of two equally long sequences."""
     assert expected is not None
     if got is None or len(got) != len(expected):
-        fail(f"{what}: expected {len(expected)} numbers for {label}, "
-             f"got {0 if got is None else len(got)}")
+        fail(
+            f"{what}: expected {len(expected)} numbers for {label}, "
+            f"got {0 if got is None else len(got)}"
+        )
         return
     mismatch = compare.first_mismatch(
-        lambda i: f"{label} {i}" if len(expected) > 1 else label, got, expected)
+        lambda i: f"{label} {i}" if len(expected) > 1 else label, got, expected
+    )
     if mismatch is not None:
         fail(f"{what}: {mismatch}" + (f"; {rule}" if rule else ""))
 
 
-def chain(worker: Worker, oracle: Oracle, probe: Chain, *, what: str, rule: str,
-          timeout_s: float) -> None:
+def chain(
+    worker: Worker, oracle: Oracle, probe: Chain, *, what: str, rule: str, timeout_s: float
+) -> None:
     """Run a long chain on both sides; compare the end value and every leaf's grad.
 
     `rule` also follows a RecursionError: the depth of the chain is what raises one."""

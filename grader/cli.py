@@ -9,6 +9,7 @@ import os
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 from grader import __version__, export
 from grader.oracle import default_cache_dir
@@ -33,11 +34,17 @@ def main(argv: list[str] | None = None) -> int:
         try:
             module = importlib.import_module(SUBCOMMANDS[argv[0]])
         except ModuleNotFoundError:
-            print(f"error: `{argv[0]}` is an instructor command; it is not part of this "
-                  "student release.", file=sys.stderr)
+            print(
+                f"error: `{argv[0]}` is an instructor command; it is not part of this "
+                "student release.",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
-        return module.main(argv[1:]) if argv[0] != "gradescope-package" \
+        return (
+            module.main(argv[1:])
+            if argv[0] != "gradescope-package"
             else module.gradescope_main(argv[1:])
+        )
     return grade_command(argv)
 
 
@@ -48,37 +55,81 @@ def parser() -> argparse.ArgumentParser:
         epilog="Instructor commands: python -m grader {stubs,check,release,gradescope-package,"
         "batch} --help",
     )
-    p.add_argument("path", nargs="?", default="exercises", type=Path,
-                   help="a package folder, a .py file or a .ipynb notebook (default: ./exercises)")
-    p.add_argument("--json", type=Path, default=Path("grader-report.json"), metavar="FILE",
-                   help="where to write the JSON report (default: grader-report.json)")
-    p.add_argument("--gradescope", type=Path, metavar="FILE",
-                   help="also write Gradescope's results.json to FILE")
-    p.add_argument("--classroom", action="store_true",
-                   help="print GitHub Classroom's Points line and hand the reporter its payload "
-                        "(the step output `result`, via $GITHUB_OUTPUT)")
+    p.add_argument(
+        "path",
+        nargs="?",
+        default="exercises",
+        type=Path,
+        help="a package folder, a .py file or a .ipynb notebook (default: ./exercises)",
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=Path("grader-report.json"),
+        metavar="FILE",
+        help="where to write the JSON report (default: grader-report.json)",
+    )
+    p.add_argument(
+        "--gradescope",
+        type=Path,
+        metavar="FILE",
+        help="also write Gradescope's results.json to FILE",
+    )
+    p.add_argument(
+        "--classroom",
+        action="store_true",
+        help="print GitHub Classroom's Points line and hand the reporter its payload "
+        "(the step output `result`, via $GITHUB_OUTPUT)",
+    )
     p.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML to FILE")
-    p.add_argument("--markdown", type=Path, metavar="FILE",
-                   help="also write a Markdown summary to FILE (e.g. for $GITHUB_STEP_SUMMARY)")
-    p.add_argument("--fail-under", type=float, metavar="N",
-                   help="exit with status 1 when the score is below N")
-    p.add_argument("--section", action="append", choices=SECTION_IDS, metavar="ID",
-                   help=f"grade only these sections ({', '.join(SECTION_IDS)}); repeatable")
-    p.add_argument("--hidden", action="store_true",
-                   help="also run the hidden tests (instructor's copy and autograder only; "
-                        "their inputs come from the course's secret seed)")
-    p.add_argument("--course", type=Path, metavar="FILE",
-                   help="the instructor's course file holding secret_seed (default: course.json)")
-    p.add_argument("--no-cache", action="store_true",
-                   help="compute every expectation with torch instead of the oracle cache")
-    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a sandbox limit, e.g. --limit request_timeout_s=10 "
-                        "(see docs/grading.md)")
+    p.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="also write a Markdown summary to FILE (e.g. for $GITHUB_STEP_SUMMARY)",
+    )
+    p.add_argument(
+        "--fail-under", type=float, metavar="N", help="exit with status 1 when the score is below N"
+    )
+    p.add_argument(
+        "--section",
+        action="append",
+        choices=SECTION_IDS,
+        metavar="ID",
+        help=f"grade only these sections ({', '.join(SECTION_IDS)}); repeatable",
+    )
+    p.add_argument(
+        "--hidden",
+        action="store_true",
+        help="also run the hidden tests (instructor's copy and autograder only; "
+        "their inputs come from the course's secret seed)",
+    )
+    p.add_argument(
+        "--course",
+        type=Path,
+        metavar="FILE",
+        help="the instructor's course file holding secret_seed (default: course.json)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compute every expectation with torch instead of the oracle cache",
+    )
+    p.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a sandbox limit, e.g. --limit request_timeout_s=10 (see docs/grading.md)",
+    )
     verbosity = p.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true",
-                           help="show every failing case, not just the first of each test")
-    verbosity.add_argument("-q", "--quiet", action="store_true",
-                           help="print only the score line")
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show every failing case, not just the first of each test",
+    )
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only the score line")
     p.add_argument("--version", action="version", version=f"scratchgrad {__version__}")
     return p
 
@@ -104,8 +155,11 @@ def grade_command(argv: list[str]) -> int:
         print(render(report, verbose=args.verbose))
         print(f"Report written to {args.json}")
     if any(e["kind"] == "grader" for e in report.errors):
-        print("error: the grader itself failed on some tests (see the report's errors); "
-              "please tell your instructor.", file=sys.stderr)
+        print(
+            "error: the grader itself failed on some tests (see the report's errors); "
+            "please tell your instructor.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if args.fail_under is not None and report.score < args.fail_under:
         return EXIT_BELOW_THRESHOLD
@@ -135,16 +189,21 @@ def parse_limits(pairs: list[str]) -> Limits:
     """`name=value` overrides of Limits, typed like the field they set."""
     limits = Limits()
     types = {f.name: type(getattr(limits, f.name)) for f in fields(Limits)}
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for pair in pairs:
         name, _, value = pair.partition("=")
         if name not in types:
             raise UsageError(f"Unknown limit {name!r}. Known limits: {', '.join(types)}.")
         try:
-            changes[name] = tuple(v for v in value.split(",") if v) if types[name] is tuple \
-                else json.loads(value.lower()) if types[name] is bool else types[name](value)
+            changes[name] = (
+                tuple(v for v in value.split(",") if v)
+                if types[name] is tuple
+                else json.loads(value.lower())
+                if types[name] is bool
+                else types[name](value)
+            )
         except ValueError:
             raise UsageError(
-                f"Limit {name} needs a {types[name].__name__}, got {value!r}."
+                f"Limit {name} needs a value of type {types[name].__name__}, got {value!r}."
             ) from None
     return replace(limits, **changes)

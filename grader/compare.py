@@ -41,6 +41,8 @@ class Mismatch:
     """What the number is, e.g. `x.grad` or `output 3`."""
     expected: float
     got: Number
+    index: int
+    """Its position in the compared sequence."""
 
     def __str__(self) -> str:
         expected, got = show_pair(self.expected, self.got)
@@ -57,14 +59,16 @@ def close(got: Number, expected: float) -> bool:
     return abs(got - expected) <= ATOL + RTOL * abs(expected)
 
 
-def first_mismatch(label: Callable[[int], str], got: tuple[Number, ...],
-                   expected: tuple[Number, ...]) -> Mismatch | None:
+def first_mismatch(
+    label: Callable[[int], str], got: tuple[Number, ...], expected: tuple[Number, ...]
+) -> Mismatch | None:
     """The first position (in order: topological for graphs) where `got` differs; `label(i)`
     names position i in the message."""
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-        if g != e and not close(g, e):
+        if g != e:
             assert isinstance(e, float), "torch always gives numbers"
-            return Mismatch(label(i), e, g)
+            if not close(g, e):
+                return Mismatch(label(i), e, g, i)
     return None
 
 
@@ -89,8 +93,9 @@ def node_text(graph: Graph, index: int, pass_index: int = 0) -> str:
         return graph.name(index)
     node = graph.passes[pass_index].nodes[index - len(graph.leaves)]
     consts = node.const_args or (False,) * len(node.args)
-    operands = [show(a) if c else graph.name(int(a))
-                for a, c in zip(node.args, consts, strict=True)]
+    operands = [
+        show(a) if c else graph.name(int(a)) for a, c in zip(node.args, consts, strict=True)
+    ]
     if node.op in SYMBOLS:
         expression = f" {SYMBOLS[node.op]} ".join(operands)
     elif node.op == "neg":
@@ -100,22 +105,25 @@ def node_text(graph: Graph, index: int, pass_index: int = 0) -> str:
     return f"{graph.name(index)} = {expression}"
 
 
-def graph_values(graph: Graph, got: list[PassResult], expected: list[PassResult],
-                 field: str, nodes: int | None = None) -> str | None:
+def graph_values(
+    graph: Graph,
+    got: list[PassResult],
+    expected: list[PassResult],
+    field: str,
+    nodes: int | None = None,
+) -> str | None:
     """Message for the first node, in topological order, whose data or grad differs."""
     for pass_index, (g, e) in enumerate(zip(got, expected, strict=True)):
         got_values, expected_values = getattr(g, field), getattr(e, field)
         if expected_values is None:
             continue
         got_values, expected_values = got_values[:nodes], expected_values[:nodes]
-        found: list[int] = []
-
-        def label(i: int) -> str:
-            found.append(i)
-            return f"{graph.name(i)}.{field}"
-
-        mismatch = first_mismatch(label, got_values, expected_values)
+        mismatch = first_mismatch(
+            lambda i: f"{graph.name(i)}.{field}",
+            got_values,
+            expected_values,  # noqa: B023
+        )
         if mismatch is not None:
             where = "" if len(got) == 1 else f" after backward() of graph {pass_index + 1}"
-            return f"{mismatch}{where} (node {node_text(graph, found[0], pass_index)})"
+            return f"{mismatch}{where} (node {node_text(graph, mismatch.index, pass_index)})"
     return None

@@ -38,8 +38,10 @@ class Mutant:
         target = dest / self.file
         text = target.read_text(encoding="utf-8")
         if text.count(self.old) != 1:
-            raise ValueError(f"mutant {self.name}: the text to replace occurs "
-                             f"{text.count(self.old)} times in {self.file}, not once")
+            raise ValueError(
+                f"mutant {self.name}: the text to replace occurs "
+                f"{text.count(self.old)} times in {self.file}, not once"
+            )
         target.write_text(text.replace(self.old, self.new), encoding="utf-8")
         return dest
 
@@ -56,55 +58,118 @@ RECURSIVE_TOPO = """\
 """
 
 MUTANTS = (
-    Mutant("reused_node_overwrites_grad", "engine.py",
-           "self.grad += out.grad\n            other.grad += out.grad",
-           "self.grad = out.grad\n            other.grad = out.grad",
-           ("backprop", "nn", "training")),  # a bias is reused across samples through +
-    Mutant("mul_backward_overwrites_grad", "engine.py",
-           "self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
-           "self.grad = other.data * out.grad\n            other.grad = self.data * out.grad",
-           ("backprop", "nn", "training")),
-    Mutant("tanh_backward_uses_input", "engine.py",
-           "self.grad += (1 - out.data**2) * out.grad",
-           "self.grad += (1 - self.data**2) * out.grad",
-           ("backward", "nn", "training")),
-    Mutant("pow_backward_off_by_one", "engine.py",
-           "self.grad += k * self.data ** (k - 1) * out.grad",
-           "self.grad += k * self.data**k * out.grad", ("backward", "training")),
-    Mutant("exp_backward_uses_input", "engine.py",
-           "self.grad += out.data * out.grad\n", "self.grad += self.data * out.grad\n",
-           ("backward",)),
-    Mutant("log_backward_divides_by_output", "engine.py",
-           "self.grad += out.grad / self.data", "self.grad += out.grad / out.data", ("backward",)),
-    Mutant("relu_backward_ignores_sign", "engine.py",
-           "if self.data > 0:\n                self.grad += out.grad",
-           "self.grad += out.grad", ("backward", "nn", "training")),
-    Mutant("rsub_backwards", "engine.py",
-           "return -self + other  # b - a == (-a) + b", "return self - other",
-           ("forward", "backward")),
-    Mutant("backward_in_forward_order", "engine.py",
-           "for node in reversed(topo):", "for node in topo:",
-           ("backward", "backprop", "nn", "training", "stretch")),
-    Mutant("no_visited_set", "engine.py",
-           "elif node not in visited:", "else:", ("backprop", "nn", "training")),
-    Mutant("recursive_topological_sort", "engine.py",
-           "        stack: list[Value | None] = [self]\n",
-           RECURSIVE_TOPO + "        stack: list[Value | None] = []\n",
-           ("stretch",)),
-    Mutant("neuron_forgets_bias", "nn.py",
-           "zip(self.w, x, strict=True)), self.b)", "zip(self.w, x, strict=True)), Value(0.0))",
-           ("nn", "training")),
-    Mutant("parameters_bias_first", "nn.py",
-           "return self.w + [self.b]", "return [self.b] + self.w", ("nn", "training")),
-    Mutant("layer_always_returns_list", "nn.py",
-           "return outs[0] if len(outs) == 1 else outs", "return outs", ("nn", "training")),
+    Mutant(
+        "reused_node_overwrites_grad",
+        "engine.py",
+        "self.grad += out.grad\n            other.grad += out.grad",
+        "self.grad = out.grad\n            other.grad = out.grad",
+        ("backprop", "nn", "training"),
+    ),  # a bias is reused across samples through +
+    Mutant(
+        "mul_backward_overwrites_grad",
+        "engine.py",
+        "self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
+        "self.grad = other.data * out.grad\n            other.grad = self.data * out.grad",
+        ("backprop", "nn", "training"),
+    ),
+    Mutant(
+        "tanh_backward_uses_input",
+        "engine.py",
+        "self.grad += (1 - out.data**2) * out.grad",
+        "self.grad += (1 - self.data**2) * out.grad",
+        ("backward", "nn", "training"),
+    ),
+    Mutant(
+        "pow_backward_off_by_one",
+        "engine.py",
+        "self.grad += k * self.data ** (k - 1) * out.grad",
+        "self.grad += k * self.data**k * out.grad",
+        ("backward", "training"),
+    ),
+    Mutant(
+        "exp_backward_uses_input",
+        "engine.py",
+        "self.grad += out.data * out.grad\n",
+        "self.grad += self.data * out.grad\n",
+        ("backward",),
+    ),
+    Mutant(
+        "log_backward_divides_by_output",
+        "engine.py",
+        "self.grad += out.grad / self.data",
+        "self.grad += out.grad / out.data",
+        ("backward",),
+    ),
+    Mutant(
+        "relu_backward_ignores_sign",
+        "engine.py",
+        "if self.data > 0:\n                self.grad += out.grad",
+        "self.grad += out.grad",
+        ("backward", "nn", "training"),
+    ),
+    Mutant(
+        "rsub_backwards",
+        "engine.py",
+        "return -self + other  # b - a == (-a) + b",
+        "return self - other",
+        ("forward", "backward"),
+    ),
+    Mutant(
+        "backward_in_forward_order",
+        "engine.py",
+        "for node in reversed(topo):",
+        "for node in topo:",
+        ("backward", "backprop", "nn", "training", "stretch"),
+    ),
+    Mutant(
+        "no_visited_set",
+        "engine.py",
+        "elif node not in visited:",
+        "else:",
+        ("backprop", "nn", "training"),
+    ),
+    Mutant(
+        "recursive_topological_sort",
+        "engine.py",
+        "        stack: list[Value | None] = [self]\n",
+        RECURSIVE_TOPO + "        stack: list[Value | None] = []\n",
+        ("stretch",),
+    ),
+    Mutant(
+        "neuron_forgets_bias",
+        "nn.py",
+        "zip(self.w, x, strict=True)), self.b)",
+        "zip(self.w, x, strict=True)), Value(0.0))",
+        ("nn", "training"),
+    ),
+    Mutant(
+        "parameters_bias_first",
+        "nn.py",
+        "return self.w + [self.b]",
+        "return [self.b] + self.w",
+        ("nn", "training"),
+    ),
+    Mutant(
+        "layer_always_returns_list",
+        "nn.py",
+        "return outs[0] if len(outs) == 1 else outs",
+        "return outs",
+        ("nn", "training"),
+    ),
     Mutant("zero_grad_zeroes_data", "nn.py", "p.grad = 0.0", "p.data = 0.0", ("nn", "training")),
-    Mutant("mse_sums_instead_of_mean", "train.py",
-           "return sum(squared_errors, Value(0.0)) / len(squared_errors)",
-           "return sum(squared_errors, Value(0.0))", ("training",)),
-    Mutant("train_forgets_zero_grad", "train.py",
-           "        model.zero_grad()\n", "", ("training",)),
-    Mutant("learning_step_climbs_gradient", "train.py",
-           "            p.data -= lr * p.grad\n", "            p.data += lr * p.grad\n",
-           ("training",)),
+    Mutant(
+        "mse_sums_instead_of_mean",
+        "train.py",
+        "return sum(squared_errors, Value(0.0)) / len(squared_errors)",
+        "return sum(squared_errors, Value(0.0))",
+        ("training",),
+    ),
+    Mutant("train_forgets_zero_grad", "train.py", "        model.zero_grad()\n", "", ("training",)),
+    Mutant(
+        "learning_step_climbs_gradient",
+        "train.py",
+        "            p.data -= lr * p.grad\n",
+        "            p.data += lr * p.grad\n",
+        ("training",),
+    ),
 )

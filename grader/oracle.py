@@ -53,7 +53,6 @@ class Oracle:
 
     def __init__(self, cache_dir: Path | None) -> None:
         self.cache_dir = cache_dir
-        self.torch_version: str | None = None
         self.computed = 0
         self.cached = 0
 
@@ -61,7 +60,7 @@ class Oracle:
         return parse_passes(self._expect(graph.request(), _graph, cache), graph)
 
     def model(self, model: Model, *, cache: bool = True) -> ModelResult:
-        return parse_model(self._expect(model.request(), _model, cache))
+        return parse_model(self._expect(model.request(), _model, cache), model)
 
     def chain(self, chain: Chain, *, cache: bool = True) -> ChainResult:
         return parse_chain(self._expect(chain.request(), _chain, cache))
@@ -71,8 +70,11 @@ class Oracle:
 
     def _expect(self, request: dict, compute, cache: bool) -> dict:
         key = self._key(request)
-        path = None if self.cache_dir is None or not cache else \
-            self.cache_dir / key[:2] / f"{key}.json"
+        path = (
+            None
+            if self.cache_dir is None or not cache
+            else self.cache_dir / key[:2] / f"{key}.json"
+        )
         if path is not None:
             entry = _read_entry(path, key)
             if entry is not None:
@@ -86,7 +88,7 @@ class Oracle:
         return value
 
     def _key(self, request: dict) -> str:
-        torch_version = _installed_torch_version()
+        torch_version = installed_torch_version()
         text = json.dumps([CACHE_SCHEMA, __version__, torch_version, request], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -96,16 +98,16 @@ class Oracle:
             warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
             import torch
         torch.set_default_dtype(torch.float64)
-        self.torch_version = torch.__version__
         return torch
 
 
 @functools.cache
-def _installed_torch_version() -> str:
+def installed_torch_version() -> str | None:
+    """The torch the expectations come from (read from its metadata: no import)."""
     try:
         return importlib.metadata.version("torch")
     except importlib.metadata.PackageNotFoundError:
-        return "none"
+        return None
 
 
 def _read_entry(path: Path, key: str) -> dict | None:
@@ -114,8 +116,12 @@ def _read_entry(path: Path, key: str) -> dict | None:
         entry = json.loads(path.read_text(encoding="utf-8"), parse_constant=float)
     except (OSError, ValueError):
         return None
-    if not isinstance(entry, dict) or entry.get("key") != key or \
-            entry.get("schema_version") != CACHE_SCHEMA or not isinstance(entry.get("value"), dict):
+    if (
+        not isinstance(entry, dict)
+        or entry.get("key") != key
+        or entry.get("schema_version") != CACHE_SCHEMA
+        or not isinstance(entry.get("value"), dict)
+    ):
         return None
     return entry["value"]
 
@@ -146,12 +152,15 @@ def _graph(torch, request: dict) -> dict:
         root = spec["root"]
         if root is not None:
             nodes[root].backward()
-        passes.append({
-            "error": None,
-            "data": [n.item() for n in nodes],
-            "grad": None if root is None else
-            [0.0 if n.grad is None else n.grad.item() for n in nodes],
-        })
+        passes.append(
+            {
+                "error": None,
+                "data": [n.item() for n in nodes],
+                "grad": None
+                if root is None
+                else [0.0 if n.grad is None else n.grad.item() for n in nodes],
+            }
+        )
     return {"passes": passes}
 
 
@@ -183,9 +192,16 @@ def layer_shapes(kind: str, args: list, kwargs: dict) -> list[tuple[int, int, st
         return [(args[0], args[1], kwargs.get("activation", "tanh"))]
     nin, nouts = args
     sizes = [nin] + list(nouts)
-    return [(sizes[i], sizes[i + 1],
-             kwargs.get("output_activation", "tanh") if i == len(nouts) - 1
-             else kwargs.get("activation", "tanh")) for i in range(len(nouts))]
+    return [
+        (
+            sizes[i],
+            sizes[i + 1],
+            kwargs.get("output_activation", "tanh")
+            if i == len(nouts) - 1
+            else kwargs.get("activation", "tanh"),
+        )
+        for i in range(len(nouts))
+    ]
 
 
 def param_count(kind: str, args: list, kwargs: dict) -> int:
@@ -198,7 +214,7 @@ def _model(torch, request: dict) -> dict:
     flat = torch.tensor(request["params"])
     layers, offset = [], 0
     for nin, nout, activation in shapes:
-        block = flat[offset:offset + nout * (nin + 1)].reshape(nout, nin + 1)
+        block = flat[offset : offset + nout * (nin + 1)].reshape(nout, nin + 1)
         offset += nout * (nin + 1)
         weight = block[:, :nin].clone().requires_grad_(True)
         bias = block[:, nin].clone().requires_grad_(True)
@@ -223,9 +239,16 @@ def _model(torch, request: dict) -> dict:
                 out += [*w[j].tolist(), b[j].item()]
         return out
 
-    reply = {"error": None, "param_count": param_count(kind, args, kwargs), "outputs": None,
-             "output_shape": None, "grads": None, "input_grads": None, "losses": None,
-             "params": None}
+    reply: dict[str, object] = {
+        "error": None,
+        "param_count": param_count(kind, args, kwargs),
+        "outputs": None,
+        "output_shape": None,
+        "grads": None,
+        "input_grads": None,
+        "losses": None,
+        "params": None,
+    }
     mode = request["mode"]
     if mode == "train":
         xs = torch.tensor(request["inputs"])
@@ -243,8 +266,9 @@ def _model(torch, request: dict) -> dict:
             losses.append(loss.item())
         reply["losses"] = losses
         reply["params"] = flat_params("data")
-    inputs = [torch.tensor([float(v) for v in row], requires_grad=True)
-              for row in request["inputs"]]
+    inputs = [
+        torch.tensor([float(v) for v in row], requires_grad=True) for row in request["inputs"]
+    ]
     outputs = [forward(x) for x in inputs]
     single = shapes[-1][1] == 1
     reply["output_shape"] = ["value" if single else "list"] * len(outputs)
@@ -253,8 +277,8 @@ def _model(torch, request: dict) -> dict:
         for p in parameters():
             p.grad = None
         torch.stack([o.sum() for o in outputs]).sum().backward()
-        reply["grads"] = flat_params("grad") if mode == "backward" else \
-            [0.0] * reply["param_count"]
+        count = param_count(kind, args, kwargs)
+        reply["grads"] = flat_params("grad") if mode == "backward" else [0.0] * count
         if request["value_inputs"]:
             reply["input_grads"] = [x.grad.tolist() for x in inputs]
     return reply
@@ -271,9 +295,14 @@ def _chain(torch, request: dict) -> dict:
 
 def _mse(torch, request: dict) -> dict:
     preds = torch.tensor([float(p) for p in request["predictions"]], requires_grad=True)
-    targets = torch.tensor([float(t) for t in request["targets"]],
-                           requires_grad=request["value_targets"])
+    targets = torch.tensor(
+        [float(t) for t in request["targets"]], requires_grad=request["value_targets"]
+    )
     loss = ((preds - targets) ** 2).mean()
     loss.backward()
-    return {"error": None, "loss": loss.item(), "grads": preds.grad.tolist(),
-            "target_grads": targets.grad.tolist() if request["value_targets"] else None}
+    return {
+        "error": None,
+        "loss": loss.item(),
+        "grads": preds.grad.tolist(),
+        "target_grads": targets.grad.tolist() if request["value_targets"] else None,
+    }

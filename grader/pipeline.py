@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__, submission
-from grader.oracle import Oracle
+from grader.oracle import Oracle, installed_torch_version
 from grader.plugin import GradingPlugin
 from grader.report import Report
 from grader.score import tally
@@ -61,11 +61,13 @@ def grade(path: Path, options: Options) -> Report:
     found = submission.load(path)
     oracle = Oracle(options.cache_dir)
     with Worker(found, options.limits) as worker:
-        plugin = GradingPlugin(worker, oracle, Oracle(None), options.secret_seed,
-                               options.run_hidden)
+        plugin = GradingPlugin(
+            worker, oracle, Oracle(None), options.secret_seed, options.run_hidden
+        )
         raw = run_suites(plugin, suite_files(options))
         errors = submission_errors(found, worker) + [
-            {"kind": "grader", "message": m} for m in plugin.grader_errors]
+            {"kind": "grader", "message": m} for m in plugin.grader_errors
+        ]
         limits = dict(worker.limits_in_force)
         output = worker.output
     sections = tally(raw)
@@ -77,10 +79,18 @@ def grade(path: Path, options: Options) -> Report:
         hidden_points_held_back=round(plugin.held_back + released_hidden_points(), 4),
         errors=tuple(errors),
         submission={"path": str(path), "kind": found.kind, "sha256": found.sha256},
-        environment={"python": platform.python_version(), "torch": oracle.torch_version,
-                     "grader": __version__, "platform": sys.platform, "limits": limits},
-        student_output={"text": output.text.decode("utf-8", "replace"), "bytes": output.total,
-                        "truncated": output.total > len(output.text)},
+        environment={
+            "python": platform.python_version(),
+            "torch": installed_torch_version(),
+            "grader": __version__,
+            "platform": sys.platform,
+            "limits": limits,
+        },
+        student_output={
+            "text": output.text.decode("utf-8", "replace"),
+            "bytes": output.total,
+            "truncated": output.total > len(output.text),
+        },
         started_at=started.isoformat(timespec="seconds"),
         duration_s=round(time.monotonic() - clock, 3),
     )
@@ -110,8 +120,11 @@ def course_seed(course_file: Path | None) -> int | None:
     (default: course.json in the current folder, then beside the grader package)."""
     if os.environ.get("SCRATCHGRAD_SECRET_SEED"):
         return int(os.environ["SCRATCHGRAD_SECRET_SEED"])
-    candidates = [course_file] if course_file else [Path("course.json"),
-                                                    Path(__file__).parent.parent / "course.json"]
+    candidates = (
+        [course_file]
+        if course_file
+        else [Path("course.json"), Path(__file__).parent.parent / "course.json"]
+    )
     for path in candidates:
         if path.is_file():
             return int(json.loads(path.read_text(encoding="utf-8"))["secret_seed"])
@@ -126,16 +139,14 @@ def run_suites(plugin: GradingPlugin, files: list[Path]) -> dict:
     json_report = JSONReport()
     with isolated_pytest() as log:
         plugin.log = log
-        pytest.main(pytest_args(files) + ["--json-report-file=none"],
-                    plugins=[plugin, json_report])
+        pytest.main(pytest_args(files) + ["--json-report-file=none"], plugins=[plugin, json_report])
     return json_report.report or {"tests": []}
 
 
 @contextlib.contextmanager
 def isolated_pytest() -> Iterator[io.StringIO]:
     """No plugins or options from the environment; pytest's own output kept out of sight."""
-    saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
-             if k in os.environ}
+    saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if k in os.environ}
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     log = io.StringIO()
     try:
@@ -148,9 +159,21 @@ def isolated_pytest() -> Iterator[io.StringIO]:
 
 def pytest_args(files: list[Path]) -> list[str]:
     """The grader's own ini and rootdir, no conftest, no cache, no assertion rewriting."""
-    return [*map(str, files), "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES.parent),
-            "--noconftest", "-p", "no:cacheprovider", "--import-mode=importlib",
-            "--assert=plain", "-p", "pytest_jsonreport.plugin", "-q"]
+    return [
+        *map(str, files),
+        "-c",
+        str(SUITES / "pytest.ini"),
+        "--rootdir",
+        str(SUITES.parent),
+        "--noconftest",
+        "-p",
+        "no:cacheprovider",
+        "--import-mode=importlib",
+        "--assert=plain",
+        "-p",
+        "pytest_jsonreport.plugin",
+        "-q",
+    ]
 
 
 def submission_errors(found: submission.Submission, worker: Worker) -> list[dict]:
@@ -164,14 +187,23 @@ def submission_errors(found: submission.Submission, worker: Worker) -> list[dict
         where = f" at {e['file']}:{e['line']}" if e.get("file") else ""
         errors.append({"kind": "import", "message": f"{e['type']}{where}: {e['message']}"})
     for e in load.get("cell_errors", []):
-        errors.append({"kind": "notebook_cell",
-                       "message": f"{e.get('file')} line {e.get('line')} raised "
-                                  f"{e.get('type')}: {e.get('message')}"})
+        errors.append(
+            {
+                "kind": "notebook_cell",
+                "message": f"{e.get('file')} line {e.get('line')} raised "
+                f"{e.get('type')}: {e.get('message')}",
+            }
+        )
     missing = sorted(set(SECTION_NAMES) - set(load.get("names", SECTION_NAMES)))
     if load and not load.get("import_error") and missing:
-        errors.append({"kind": "missing_names",
-                       "message": "your submission defines no " + ", ".join(missing)
-                                  + " (see docs/api.md for the names the grader uses)"})
+        errors.append(
+            {
+                "kind": "missing_names",
+                "message": "your submission defines no "
+                + ", ".join(missing)
+                + " (see docs/api.md for the names the grader uses)",
+            }
+        )
     return errors
 
 

@@ -26,8 +26,14 @@ MARKERS = (
 class GradingPlugin:
     """Fixtures and result hooks for one grading run."""
 
-    def __init__(self, worker: Worker, oracle: Oracle, hidden_oracle: Oracle,
-                 secret_seed: int | None, run_hidden: bool) -> None:
+    def __init__(
+        self,
+        worker: Worker,
+        oracle: Oracle,
+        hidden_oracle: Oracle,
+        secret_seed: int | None,
+        run_hidden: bool,
+    ) -> None:
         self._worker = worker
         self._oracle = oracle
         self._hidden_oracle = hidden_oracle
@@ -59,8 +65,9 @@ class GradingPlugin:
         for line in MARKERS:
             config.addinivalue_line("markers", line)
 
-    def pytest_collection_modifyitems(self, config: pytest.Config,
-                                      items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         cases = Counter(_function_id(item) for item in items)
         for item in items:
             marker = item.get_closest_marker("points")
@@ -83,8 +90,7 @@ class GradingPlugin:
         if call.excinfo is None:
             item.stash[VERDICT] = ("passed", "")
         elif isinstance(call.excinfo.value, Failure):
-            item.stash[VERDICT] = (call.excinfo.value.status, _with_task(item,
-                                                                         call.excinfo.value))
+            item.stash[VERDICT] = (call.excinfo.value.status, _with_task(item, call.excinfo.value))
         elif call.excinfo.errisinstance(pytest.skip.Exception):
             item.stash[VERDICT] = ("skipped", _skip_reason(call))
         else:
@@ -127,11 +133,17 @@ def _with_task(item: pytest.Item, failure: Failure) -> str:
     task = marker.args[0] if marker else None
     error = failure.error
     message = failure.message
-    if error is not None and error.type == "NotImplementedError" and error.task \
-            and task and error.task != task:
+    if (
+        error is not None
+        and error.type == "NotImplementedError"
+        and error.task
+        and task
+        and error.task != task
+    ):
         needed = error.message.removeprefix(f"Task {error.task}:").strip()
-        return (f"blocked: Task {task} needs Task {error.task}, which is not implemented yet "
-                f"({needed})")
+        return (
+            f"blocked: Task {task} needs Task {error.task}, which is not implemented yet ({needed})"
+        )
     if task and f"Task {task}" not in message:
         message += f" (Task {task})"
     return message

@@ -29,8 +29,9 @@ class Node:
 
     def request(self) -> list:
         consts = self.const_args or (False,) * len(self.args)
-        return [self.op] + [{"const": a} if c else a
-                            for a, c in zip(self.args, consts, strict=True)]
+        return [self.op] + [
+            {"const": a} if c else a for a, c in zip(self.args, consts, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,13 @@ class Graph:
     """Names for leaves in messages (x, y, a, b); others are called n0, n1, ..."""
 
     def request(self) -> dict:
-        return {"probe": "graph", "leaves": list(self.leaves),
-                "passes": [{"nodes": [n.request() for n in p.nodes], "root": p.root}
-                           for p in self.passes]}
+        return {
+            "probe": "graph",
+            "leaves": list(self.leaves),
+            "passes": [
+                {"nodes": [n.request() for n in p.nodes], "root": p.root} for p in self.passes
+            ],
+        }
 
     def name(self, index: int) -> str:
         return self.names[index] if index < len(self.names) else f"n{index}"
@@ -143,13 +148,19 @@ class Model:
     """Learning rate (train mode)."""
 
     def request(self) -> dict:
-        return {"probe": "model", "kind": self.kind, "args": list(self.args),
-                "kwargs": dict(self.kwargs), "seed": 0,
-                "params": None if self.params is None else list(self.params),
-                "inputs": [list(x) for x in self.inputs], "targets": list(self.targets),
-                "mode": self.mode, "value_inputs": self.value_inputs,
-                "train_kwargs": {"steps": self.steps, "lr": self.lr} if self.mode == "train"
-                else {}}
+        return {
+            "probe": "model",
+            "kind": self.kind,
+            "args": list(self.args),
+            "kwargs": dict(self.kwargs),
+            "seed": 0,
+            "params": None if self.params is None else list(self.params),
+            "inputs": [list(x) for x in self.inputs],
+            "targets": list(self.targets),
+            "mode": self.mode,
+            "value_inputs": self.value_inputs,
+            "train_kwargs": {"steps": self.steps, "lr": self.lr} if self.mode == "train" else {},
+        }
 
 
 @dataclass(frozen=True)
@@ -185,8 +196,12 @@ class Mse:
     value_targets: bool = False
 
     def request(self) -> dict:
-        return {"probe": "mse", "predictions": list(self.predictions),
-                "targets": list(self.targets), "value_targets": self.value_targets}
+        return {
+            "probe": "mse",
+            "predictions": list(self.predictions),
+            "targets": list(self.targets),
+            "value_targets": self.value_targets,
+        }
 
 
 # ---- running probes on the worker, parsing replies ----------------------------------------
@@ -228,25 +243,41 @@ def parse_passes(reply: dict, graph: Graph) -> list[PassResult]:
 
 
 def run_model(worker: Worker, model: Model, timeout_s: float | None = None) -> ModelResult:
-    return parse_model(ask(worker, model.request(), timeout_s))
+    return parse_model(ask(worker, model.request(), timeout_s), model)
 
 
-def parse_model(reply: dict) -> ModelResult:
+def parse_model(reply: dict, model: Model) -> ModelResult:
+    """Parse a model reply; a field the probe's mode needs must be there (when the parameter
+    count matched and the parameters could be copied in)."""
+
     def opt(key: str) -> tuple[Number, ...] | None:
         return None if reply.get(key) is None else _numbers(reply[key])
 
     input_grads = reply.get("input_grads")
     shape = reply.get("output_shape")
-    return ModelResult(
+    result = ModelResult(
         param_count=_int(reply.get("param_count")),
         outputs=opt("outputs"),
         output_shape=None if shape is None else tuple(str(s) for s in _list(shape, "shape")),
         grads=opt("grads"),
-        input_grads=None if input_grads is None
+        input_grads=None
+        if input_grads is None
         else tuple(_numbers(row) for row in _list(input_grads, "input_grads")),
         losses=opt("losses"),
         params=opt("params"),
     )
+    if model.params is not None and result.param_count == len(model.params):
+        needed = ["outputs", "output_shape"] + {
+            "backward": ["grads"] + (["input_grads"] if model.value_inputs else []),
+            "zero_grad": ["grads"],
+            "train": ["losses", "params"],
+        }.get(model.mode, [])
+        missing = [key for key in needed if getattr(result, key) is None]
+        if missing:
+            raise ProtocolError(f"the model reply has no {', '.join(missing)}")
+        if len(result.output_shape or ()) != len(model.inputs):
+            raise ProtocolError("the model reply has no output shape for some inputs")
+    return result
 
 
 @dataclass(frozen=True)
@@ -273,7 +304,7 @@ def parse_error(raw: object) -> StudentError:
 
     def text(key: str) -> str | None:
         value = raw.get(key)
-        return None if value is None else str(value)[:500]
+        return None if value is None else printable(str(value)[:500])
 
     line = raw.get("line")
     return StudentError(
@@ -292,6 +323,11 @@ def _list(value: object, what: str) -> list:
     return value
 
 
+def parse_numbers(value: object) -> tuple[Number, ...]:
+    """A number or a list of numbers from a reply, as a tuple."""
+    return _numbers(value if isinstance(value, list) else [value])
+
+
 def _numbers(value: object, count: int | None = None) -> tuple[Number, ...]:
     items = _list(value, "numbers")
     if count is not None and len(items) != count:
@@ -308,8 +344,14 @@ def _number(x: object) -> Number:
     if isinstance(x, (int, float)):
         return float(x)
     if isinstance(x, str):
-        return x[:40]
+        return printable(x[:40])
     raise ProtocolError("a number in the reply was neither a number nor a description")
+
+
+def printable(text: str) -> str:
+    """The submission's text with line breaks and terminal escapes shown, not obeyed: it cannot
+    fake a line of the grader's output."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _int(x: object) -> int:

@@ -67,23 +67,33 @@ python -m pip install -e .
 def release(out: Path) -> list[Path]:
     """Write the student distribution into the new folder `out`; return what was written."""
     if out.exists() and any(out.iterdir()):
-        raise SystemExit(f"error: {out} is not empty. Pass a new folder: "
-                         "python -m grader release dist/student")
+        raise SystemExit(
+            f"error: {out} is not empty. Pass a new folder: python -m grader release dist/student"
+        )
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(KIT / "exercises", out / "exercises", ignore=SKIPPED)
-    shutil.copytree(GRADER, out / "grader", ignore=shutil.ignore_patterns(
-        *INSTRUCTOR_ONLY, "__pycache__", "*.pyc"))
+    shutil.copytree(
+        GRADER,
+        out / "grader",
+        ignore=shutil.ignore_patterns(*INSTRUCTOR_ONLY, "__pycache__", "*.pyc"),
+    )
     (out / "docs").mkdir()
     shutil.copyfile(KIT / "docs" / "api.md", out / "docs" / "api.md")
     held_back = hidden_points()
-    write_text_atomic(out / "grader" / "hidden_points.json",
-                      json.dumps({"points": held_back}) + "\n")
-    note = (f"The course's autograder also runs hidden tests worth {held_back:g} more points "
-            "(different inputs, same rules).\n\n" if held_back else "")
+    write_text_atomic(
+        out / "grader" / "hidden_points.json", json.dumps({"points": held_back}) + "\n"
+    )
+    note = (
+        f"The course's autograder also runs hidden tests worth {held_back:g} more points "
+        "(different inputs, same rules).\n\n"
+        if held_back
+        else ""
+    )
     write_text_atomic(out / "README.md", STUDENT_README.replace("{held_back}", note))
     pyproject = (KIT / "pyproject.toml").read_text(encoding="utf-8")
     pyproject = pyproject.replace('"hidden/*.py"', "").replace(
-        'include = ["grader*", "solutions*", "exercises*"]', 'include = ["grader*", "exercises*"]')
+        'include = ["grader*", "solutions*", "exercises*"]', 'include = ["grader*", "exercises*"]'
+    )
     write_text_atomic(out / "pyproject.toml", pyproject)
     return sorted(p for p in out.rglob("*") if p.is_file())
 
@@ -141,8 +151,10 @@ def gradescope_package(out: Path) -> Path:
     """The autograder zip: setup.sh, run_autograder, and source/ (grader with hidden suites)."""
     course = KIT / "course.json"
     if not course.is_file():
-        raise SystemExit("error: no course.json beside the grader: the hidden tests need its "
-                         'secret_seed. Create it: {"secret_seed": <a number only you know>}')
+        raise SystemExit(
+            "error: no course.json beside the grader: the hidden tests need its "
+            'secret_seed. Create it: {"secret_seed": <a number only you know>}'
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
@@ -159,8 +171,11 @@ def gradescope_package(out: Path) -> Path:
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()
-                  and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
 
 
 def find_submission(folder: str | Path) -> Path:
@@ -177,22 +192,29 @@ def find_submission(folder: str | Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader release",
-                                     description="Write the student distribution into OUT.")
+    parser = argparse.ArgumentParser(
+        prog="python -m grader release", description="Write the student distribution into OUT."
+    )
     parser.add_argument("out", type=Path)
     out = parser.parse_args(argv).out
     written = release(out)
-    print(f"Wrote the student release to {out} ({len(written)} files): exercises, the grader "
-          "with its public suites, docs/api.md, README.md, pyproject.toml. No solutions, "
-          "no hidden suites, no course.json.")
+    print(
+        f"Wrote the student release to {out} ({len(written)} files): exercises, the grader "
+        "with its public suites, docs/api.md, README.md, pyproject.toml. No solutions, "
+        "no hidden suites, no course.json."
+    )
     return 0
 
 
 def gradescope_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader gradescope-package",
-                                     description="Write the Gradescope autograder zip.")
+    parser = argparse.ArgumentParser(
+        prog="python -m grader gradescope-package",
+        description="Write the Gradescope autograder zip.",
+    )
     parser.add_argument("out", type=Path, help="e.g. autograder.zip")
     out = gradescope_package(parser.parse_args(argv).out)
-    print(f"Wrote {out}: upload it as the assignment's autograder (Ubuntu base image).",
-          file=sys.stdout)
+    print(
+        f"Wrote {out}: upload it as the assignment's autograder (Ubuntu base image).",
+        file=sys.stdout,
+    )
     return 0

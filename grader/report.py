@@ -68,24 +68,29 @@ def schema() -> dict:
 
 def render(report: Report, verbose: bool = False) -> str:
     """Per-section table, then failing tests with feedback, then errors, then the score."""
-    lines = [f"scratchgrad: grading {report.submission['path']} ({report.submission['kind']})",
-             ""]
+    lines = [f"scratchgrad: grading {report.submission['path']} ({report.submission['kind']})", ""]
     width = max([len(s.title) for s in report.sections] + [20])
     for section in report.sections:
         passed = sum(t.status == "passed" for t in section.tests)
-        lines.append(f"  {section.title:<{width}}  {_pts(section.score):>6} / "
-                     f"{_pts(section.max_score):<6} ({passed}/{len(section.tests)} tests passed)")
+        lines.append(
+            f"  {section.title:<{width}}  {_pts(section.score):>6} / "
+            f"{_pts(section.max_score):<6} ({passed}/{len(section.tests)} tests passed)"
+        )
     failing = [(s, t) for s in report.sections for t in s.tests if t.status != "passed"]
     if failing:
-        lines += ["", "What to fix:" if any(t.status != "skipped" for _, t in failing)
-                  else "Not run:"]
+        lines += [
+            "",
+            "What to fix:" if any(t.status != "skipped" for _, t in failing) else "Not run:",
+        ]
         shown = failing if verbose else _one_per_test(failing)
         for _section, test in shown:
             lines.append(f"  [{test.status}] {test.id}")
             lines.append(f"      {test.feedback}")
         if len(shown) < len(failing):
-            lines.append(f"  ... and {len(failing) - len(shown)} more failing cases of the same "
-                         "tests (-v shows all; the JSON report has every one)")
+            lines.append(
+                f"  ... and {len(failing) - len(shown)} more failing cases of the same "
+                "tests (-v shows all; the JSON report has every one)"
+            )
     if report.errors:
         lines += ["", "Problems with the submission:"]
         lines += [f"  {e['kind']}: {e['message']}" for e in report.errors]
@@ -95,8 +100,10 @@ def render(report: Report, verbose: bool = False) -> str:
     if extra_max:
         lines.append(f"Extra credit: {_pts(extra)}/{_pts(extra_max)}")
     if report.hidden_points_held_back:
-        lines.append(f"Hidden tests worth {_pts(report.hidden_points_held_back)} more points run "
-                     "only in the course's autograder.")
+        lines.append(
+            f"Hidden tests worth {_pts(report.hidden_points_held_back)} more points run "
+            "only in the course's autograder."
+        )
     return "\n".join(lines)
 
 

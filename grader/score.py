@@ -57,14 +57,18 @@ def tally(raw: dict) -> list[SectionResult]:
     results = []
     for section, tests in by_section.items():
         title, extra = SECTIONS.get(section, (section, False))
-        results.append(SectionResult(
-            id=section, title=title,
-            score=_points(sum(t.score for t in tests)),
-            max_score=_points(sum(t.max_score for t in tests)),
-            extra_credit=extra, tests=tuple(tests)))
+        results.append(
+            SectionResult(
+                id=section,
+                title=title,
+                score=_points(sum(t.score for t in tests)),
+                max_score=_points(sum(t.max_score for t in tests)),
+                extra_credit=extra,
+                tests=tuple(tests),
+            )
+        )
     order = list(SECTIONS)
-    return sorted(results, key=lambda s: (order.index(s.id) if s.id in order else len(order),
-                                          s.id))
+    return sorted(results, key=lambda s: (order.index(s.id) if s.id in order else len(order), s.id))
 
 
 def section_of(nodeid: str) -> str:
@@ -78,8 +82,9 @@ def _test_result(section: str, test: dict) -> CaseResult:
     meta = test.get("metadata") or {}
     status = meta.get("status", "error")
     points = float(meta.get("points", 0.0))
-    duration = sum(float(test.get(phase, {}).get("duration", 0.0))
-                   for phase in ("setup", "call", "teardown"))
+    duration = sum(
+        float(test.get(phase, {}).get("duration", 0.0)) for phase in ("setup", "call", "teardown")
+    )
     function = test["nodeid"].split("::", 1)[1]
     return CaseResult(
         id=f"{section}::{function}",

@@ -25,8 +25,12 @@ KIT = Path(__file__).resolve().parent.parent
 def grade(path: Path, workdir: Path, *extra: str) -> dict:
     """Grade in a separate process, as a student or CI would, and return the report."""
     report = Path(tempfile.mkstemp(dir=workdir, prefix=f"{path.name}-", suffix=".json")[1])
-    subprocess.run([sys.executable, "-m", "grader", str(path), "--json", str(report), "-q",
-                    *extra], check=False, capture_output=True, cwd=KIT)
+    subprocess.run(
+        [sys.executable, "-m", "grader", str(path), "--json", str(report), "-q", *extra],
+        check=False,
+        capture_output=True,
+        cwd=KIT,
+    )
     return json.loads(report.read_text(encoding="utf-8"))
 
 
@@ -54,8 +58,14 @@ def check_mutant(mutant: Mutant, workdir: Path) -> tuple[bool, str]:
 def run(jobs: int, mutants: tuple[Mutant, ...] = MUTANTS) -> list[tuple[bool, str]]:
     results = []
     stale = stubs.out_of_date(KIT / "solutions", KIT / "exercises")
-    results.append((not stale, "exercises in sync with solutions" if not stale else
-                    f"exercises out of date: {', '.join(stale)} (run python -m grader stubs)"))
+    results.append(
+        (
+            not stale,
+            "exercises in sync with solutions"
+            if not stale
+            else f"exercises out of date: {', '.join(stale)} (run python -m grader stubs)",
+        )
+    )
     with tempfile.TemporaryDirectory(prefix="scratchgrad-check-") as tmp:
         workdir = Path(tmp)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -64,33 +74,54 @@ def run(jobs: int, mutants: tuple[Mutant, ...] = MUTANTS) -> list[tuple[bool, st
             checked = [pool.submit(check_mutant, m, workdir) for m in mutants]
             full = solutions.result()
             extra = [s for s in full["sections"] if s["extra_credit"]]
-            complete = full["score"] == full["max_score"] and \
-                all(s["score"] == s["max_score"] for s in extra)
-            results.append((complete, f"solutions score {full['score']:g}/{full['max_score']:g}"
-                            f" with hidden tests, extra credit "
-                            f"{sum(s['score'] for s in extra):g}/"
-                            f"{sum(s['max_score'] for s in extra):g}"))
+            complete = full["score"] == full["max_score"] and all(
+                s["score"] == s["max_score"] for s in extra
+            )
+            results.append(
+                (
+                    complete,
+                    f"solutions score {full['score']:g}/{full['max_score']:g}"
+                    f" with hidden tests, extra credit "
+                    f"{sum(s['score'] for s in extra):g}/"
+                    f"{sum(s['max_score'] for s in extra):g}",
+                )
+            )
             stub_report = exercises.result()
-            results.append((stub_report["score"] == 0,
-                            f"stubs score {stub_report['score']:g}/{stub_report['max_score']:g}"))
+            results.append(
+                (
+                    stub_report["score"] == 0,
+                    f"stubs score {stub_report['score']:g}/{stub_report['max_score']:g}",
+                )
+            )
             results += [m.result() for m in checked]
     return results
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader check",
-                                     description="Self-check the kit before shipping it.")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="gradings to run at once (default: all cores)")
-    parser.add_argument("--mutant", action="append", metavar="NAME",
-                        choices=[m.name for m in MUTANTS],
-                        help="check only these mutants (default: the whole catalogue)")
+    parser = argparse.ArgumentParser(
+        prog="python -m grader check", description="Self-check the kit before shipping it."
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="gradings to run at once (default: all cores)",
+    )
+    parser.add_argument(
+        "--mutant",
+        action="append",
+        metavar="NAME",
+        choices=[m.name for m in MUTANTS],
+        help="check only these mutants (default: the whole catalogue)",
+    )
     args = parser.parse_args(argv)
     chosen = tuple(m for m in MUTANTS if not args.mutant or m.name in args.mutant)
     results = run(args.jobs, chosen)
     for ok, line in results:
         print(f"  {'ok  ' if ok else 'FAIL'}  {line}")
     failed = sum(not ok for ok, _ in results)
-    print(f"\n{'Kit check passed' if not failed else 'Kit check FAILED'}: "
-          f"{len(results) - failed} of {len(results)} checks passed.")
+    print(
+        f"\n{'Kit check passed' if not failed else 'Kit check FAILED'}: "
+        f"{len(results) - failed} of {len(results)} checks passed."
+    )
     return 0 if not failed else 1

@@ -81,8 +81,12 @@ def load(path: Path) -> Submission:
     if path.suffix == ".py":
         _check_size(path.stat().st_size, path)
         source = path.read_bytes()
-        return Submission(path, "module", hashlib.sha256(source).hexdigest(),
-                          problem=_source_problem(path.name, source))
+        return Submission(
+            path,
+            "module",
+            hashlib.sha256(source).hexdigest(),
+            problem=_source_problem(path.name, source),
+        )
     raise UsageError(
         f"{path} is not a folder, a .py file or a .ipynb notebook. "
         "Pass your package folder (e.g. ./exercises), your .py file or your notebook."
@@ -102,9 +106,11 @@ def _package(path: Path) -> Submission:
             problems.append(_source_problem(file.relative_to(path).as_posix(), content))
     links = sorted(p.relative_to(path).as_posix() for p in _walk(path) if p.is_symlink())
     if links:
-        problems.append(f"The grader does not follow links: {', '.join(links[:5])} "
-                        f"{'is a link' if len(links) == 1 else 'are links'}; copy the files "
-                        "themselves into your folder.")
+        problems.append(
+            f"The grader does not follow links: {', '.join(links[:5])} "
+            f"{'is a link' if len(links) == 1 else 'are links'}; copy the files "
+            "themselves into your folder."
+        )
     if not any(p.suffix == ".py" for p in files):
         problems.append(
             f"The folder {path.name} holds no Python files: put your engine.py, nn.py and "
@@ -116,8 +122,9 @@ def _package(path: Path) -> Submission:
 
 def _package_files(root: Path) -> list[Path]:
     """The regular files of a package folder, without caches and without following links."""
-    return sorted(p for p in _walk(root) if not p.is_symlink() and p.is_file()
-                  and p.suffix != ".pyc")
+    return sorted(
+        p for p in _walk(root) if not p.is_symlink() and p.is_file() and p.suffix != ".pyc"
+    )
 
 
 def _walk(root: Path) -> list[Path]:
@@ -131,8 +138,10 @@ def _walk(root: Path) -> list[Path]:
 def _source_problem(name: str, source: bytes) -> str | None:
     """Why `source` is not text that Python reads reliably, in a sentence naming the fix."""
     if b"\0" in source:
-        return (f"{name} is not a text file (it holds NUL bytes, like a binary or UTF-16 file): "
-                "save your code as plain UTF-8 text.")
+        return (
+            f"{name} is not a text file (it holds NUL bytes, like a binary or UTF-16 file): "
+            "save your code as plain UTF-8 text."
+        )
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     except SyntaxError:  # no usable coding declaration: Python falls back on UTF-8 too
@@ -141,8 +150,10 @@ def _source_problem(name: str, source: bytes) -> str | None:
         source.decode(encoding)
     except UnicodeDecodeError as exc:
         line = source[: exc.start].count(b"\n") + 1
-        return (f"{name} line {line} is not valid {encoding.upper()} text (byte "
-                f"0x{source[exc.start]:02x}): save the file as UTF-8 text.")
+        return (
+            f"{name} line {line} is not valid {encoding.upper()} text (byte "
+            f"0x{source[exc.start]:02x}): save the file as UTF-8 text."
+        )
     return None
 
 
@@ -156,9 +167,15 @@ def _notebook(path: Path) -> Submission:
         notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
     except Exception as exc:  # nbformat raises many kinds for broken JSON
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Submission(path, "notebook", sha, problem=(
-            f"The notebook {path.name} could not be read ({reason[:200]}). Open it in "
-            "Jupyter, save it again, and check that it is a .ipynb file."))
+        return Submission(
+            path,
+            "notebook",
+            sha,
+            problem=(
+                f"The notebook {path.name} could not be read ({reason[:200]}). Open it in "
+                "Jupyter, save it again, and check that it is a .ipynb file."
+            ),
+        )
     cells = []
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") == "code":
@@ -181,17 +198,58 @@ def neutralise(source: str) -> str:
     if lines and lines[0].lstrip().startswith("%%"):
         magic = lines[0].lstrip()[2:].split(maxsplit=1)[0] if lines[0].strip() != "%%" else ""
         keep_body = magic in BODY_CELL_MAGICS
-        return "\n".join(["pass  # IPython cell magic"] +
-                         (lines[1:] if keep_body else ["pass" for _ in lines[1:]]))
+        return "\n".join(
+            ["pass  # IPython cell magic"]
+            + (lines[1:] if keep_body else ["pass" for _ in lines[1:]])
+        )
     out = []
+    state = _LogicalLine()
     for line in lines:
-        match = LINE_MAGIC.match(line)
-        if match or HELP_SUFFIX.match(line):
+        if state.starts_here() and (LINE_MAGIC.match(line) or HELP_SUFFIX.match(line)):
             indent = line[: len(line) - len(line.lstrip())]
             out.append(f"{indent}pass  # IPython: {line.strip()[:60]}")
         else:
+            state.read(line)
             out.append(line)
     return "\n".join(out)
+
+
+class _LogicalLine:
+    """Where Python's logical lines start: IPython looks for magics there only, not on the
+    continuation lines of an open bracket, a string or a trailing backslash."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote: str | None = None
+        self.backslash = False
+
+    def starts_here(self) -> bool:
+        return self.depth == 0 and self.quote is None and not self.backslash
+
+    def read(self, line: str) -> None:
+        """Follow brackets, strings and a trailing backslash through one line of code."""
+        i, comment = 0, False
+        while i < len(line):
+            char = line[i]
+            if self.quote is not None:
+                closes = line.startswith(self.quote, i)
+                i += 2 if char == "\\" else len(self.quote) if closes else 1
+                self.quote = None if closes and char != "\\" else self.quote
+            elif char == "#":
+                comment = True
+                break
+            elif char in "'\"":
+                self.quote = line[i : i + 3] if line[i : i + 3] in ('"""', "'''") else char
+                i += len(self.quote)
+            else:
+                if char in "([{":
+                    self.depth += 1
+                elif char in ")]}" and self.depth > 0:
+                    self.depth -= 1
+                i += 1
+        self.backslash = line.endswith("\\") and not comment
+        if self.quote in ("'", '"') and not self.backslash:
+            self.quote = None  # unterminated on its line: Python reports the syntax error
 
 
 def _check_size(size: int, path: Path) -> None:

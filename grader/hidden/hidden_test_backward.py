@@ -13,8 +13,15 @@ from grader.compare import RULES, node_text
 from grader.probes import Const, op_graph, operands_text
 
 OPS = ["add", "mul", "pow", "tanh", "exp", "relu", "log"]
-TASKS = {"add": "2.1", "mul": "2.2", "pow": "2.3", "tanh": "2.4", "exp": "2.5", "relu": "2.6",
-         "log": "2.7"}
+TASKS = {
+    "add": "2.1",
+    "mul": "2.2",
+    "pow": "2.3",
+    "tanh": "2.4",
+    "exp": "2.5",
+    "relu": "2.6",
+    "log": "2.7",
+}
 
 
 def secret_operands(op, seed):

@@ -7,6 +7,7 @@ what each platform enforces.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import importlib.abc
@@ -33,6 +34,8 @@ def apply(config: dict) -> dict[str, bool]:
     """
     limits = config["limits"]
     uid = limits["uid"]
+    grader = os.getppid()
+    _die_with_parent(grader)
     stdlib = [p for p in sys.path if os.path.exists(p)]  # all that `python -I -S` looks at
     site_packages = [p for p in config["site_packages"] if os.path.isdir(p)]
     if uid is not None:
@@ -55,11 +58,14 @@ def apply(config: dict) -> dict[str, bool]:
     for name in PRELOADED:
         importlib.import_module(name)
     in_force["own_user"] = uid is not None and _drop_privileges(uid)
+    _die_with_parent(None if "pid" in namespaces else grader)  # fork and setuid clear it
     # RLIMIT_NPROC counts the processes of a user in a user namespace; root is exempt.
-    in_force["processes"] = (in_force["own_user"] or "user" in namespaces) \
-        and _rlimit("RLIMIT_NPROC", limits["max_processes"])
-    landlock = _landlock(stdlib, site_packages, config["writable"]) \
-        if limits["confine_filesystem"] else {}
+    in_force["processes"] = (in_force["own_user"] or "user" in namespaces) and _rlimit(
+        "RLIMIT_NPROC", limits["max_processes"]
+    )
+    landlock = (
+        _landlock(stdlib, site_packages, config["writable"]) if limits["confine_filesystem"] else {}
+    )
     in_force["filesystem"] = bool(landlock)
     in_force["network_tcp_blocked"] = landlock.get("network", False)
     in_force["signals_scoped"] = landlock.get("signals", False)
@@ -125,13 +131,31 @@ def _flags(names: set[str]) -> int:
     return sum(flags[name] for name in names)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """Be killed when the parent process ends, so that a worker whose grader was killed (e.g.
+    by a batch timeout) does not run on; if `parent` is already gone, end now. (Inside a new
+    PID namespace the parent cannot be seen: its pid is 0 there.)"""
+    libc = _libc()
+    if (
+        libc is not None
+        and libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        and parent is not None
+        and os.getppid() != parent
+    ):
+        os._exit(1)
+
+
 def _stand_outside(child: int) -> NoReturn:
     """The parent left outside the new PID namespace: hold no pipe, wait for the worker, then
     end the way it ended, so that the harness reads the worker's own exit status or signal."""
     os.closerange(0, 1 << 16)
     _, status = os.waitpid(child, 0)
     if os.WIFSIGNALED(status):
-        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL has no handler to reset
+            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
     os._exit(os.waitstatus_to_exitcode(status))
 
@@ -151,19 +175,32 @@ def _reachable_by_others(paths: list[str]) -> None:
         if blocker is not None:
             blocked.setdefault(blocker, []).append(path)
     libc = _libc()
-    if not blocked or libc is None or libc.unshare(CLONE_NEWNS) != 0 \
-            or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+    if (
+        not blocked
+        or libc is None
+        or libc.unshare(CLONE_NEWNS) != 0
+        or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0
+    ):
         return  # then lazy imports fail; tests/hostile checks that they work in CI
     for blocker, beneath in blocked.items():
         sources = [os.open(p, os.O_PATH | os.O_CLOEXEC) for p in beneath]
         try:
-            if libc.mount(b"tmpfs", blocker.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                          b"mode=0755,size=64k") != 0:
+            if (
+                libc.mount(
+                    b"tmpfs",
+                    blocker.encode(),
+                    b"tmpfs",
+                    MS_NOSUID | MS_NODEV,
+                    b"mode=0755,size=64k",
+                )
+                != 0
+            ):
                 return
             for path, fd in zip(beneath, sources, strict=True):
                 os.makedirs(path, mode=0o755, exist_ok=True)
-                libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None,
-                           MS_BIND | MS_REC, None)
+                libc.mount(
+                    f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None
+                )
         finally:
             for fd in sources:
                 os.close(fd)
@@ -172,8 +209,11 @@ def _reachable_by_others(paths: list[str]) -> None:
 def _outermost(paths) -> list[str]:
     """The paths that are not beneath another one of them."""
     unique = sorted(set(paths))
-    return [p for p in unique if not any(p.startswith(q.rstrip(os.sep) + os.sep)
-                                         for q in unique if q != p)]
+    return [
+        p
+        for p in unique
+        if not any(p.startswith(q.rstrip(os.sep) + os.sep) for q in unique if q != p)
+    ]
 
 
 def _closed_ancestor(path: str) -> str | None:
@@ -228,16 +268,17 @@ def _landlock(stdlib: list[str], site_packages: list[str], writable: str) -> dic
     if ruleset < 0:
         return {}
     try:
-        rules = [(writable, fs_rights & ~FS_EXECUTE),
-                 (os.devnull, FS_READ_FILE | FS_WRITE_FILE)]
+        rules = [(writable, fs_rights & ~FS_EXECUTE), (os.devnull, FS_READ_FILE | FS_WRITE_FILE)]
         for folder in stdlib:
             rules += _stdlib_rules(folder)
         rules += [(folder, FS_READ_FILE | FS_READ_DIR) for folder in site_packages]
         for path, rights in rules:
             if not _allow(libc, ruleset, path, rights & fs_rights):
                 return {}
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 \
-                or libc.syscall(SYS_RESTRICT_SELF, ruleset, 0) != 0:
+        if (
+            libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+            or libc.syscall(SYS_RESTRICT_SELF, ruleset, 0) != 0
+        ):
             return {}
     finally:
         os.close(ruleset)
@@ -249,9 +290,11 @@ def _stdlib_rules(folder: str) -> list[tuple[str, int]]:
     keep site-packages inside the stdlib folder, torch included)."""
     if not os.path.isdir(folder):
         return [(folder, FS_READ_FILE)]
-    return [(folder, FS_READ_DIR)] + [(os.path.join(folder, name), FS_READ_FILE | FS_READ_DIR)
-                                      for name in sorted(os.listdir(folder))
-                                      if name not in INSTALLED_PACKAGES]
+    return [(folder, FS_READ_DIR)] + [
+        (os.path.join(folder, name), FS_READ_FILE | FS_READ_DIR)
+        for name in sorted(os.listdir(folder))
+        if name not in INSTALLED_PACKAGES
+    ]
 
 
 def _allow(libc, ruleset: int, path: str, rights: int) -> bool:

@@ -16,8 +16,15 @@ import sys
 import traceback
 
 API_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "mse_loss", "train")
-API_HOMES = {"Value": "engine", "Module": "nn", "Neuron": "nn", "Layer": "nn", "MLP": "nn",
-             "mse_loss": "train", "train": "train"}
+API_HOMES = {
+    "Value": "engine",
+    "Module": "nn",
+    "Neuron": "nn",
+    "Layer": "nn",
+    "MLP": "nn",
+    "mse_loss": "train",
+    "train": "train",
+}
 TASK_ID = re.compile(r"Task (\d+\.\d+)")
 MAX_MESSAGE = 500
 
@@ -54,8 +61,16 @@ class Submission:
             raise Blocked(self.import_error)
         missing = [name for name in needed if name not in self.names]
         if missing:
-            raise Blocked({"type": "MissingName", "message": ", ".join(missing),
-                           "file": None, "line": None, "code": None, "task": None})
+            raise Blocked(
+                {
+                    "type": "MissingName",
+                    "message": ", ".join(missing),
+                    "file": None,
+                    "line": None,
+                    "code": None,
+                    "task": None,
+                }
+            )
         return [self.names[name] for name in needed]
 
     def _import(self) -> dict:
@@ -127,7 +142,9 @@ def _defines_api(source: str) -> bool:
 def describe(exc: BaseException, root: str) -> dict:
     """Type, message and the student's own file:line for an exception, as plain JSON."""
     message = str(exc) if not isinstance(exc, SystemExit) else f"exit status {exc.code!r}"
-    if isinstance(exc, RecursionError):
+    if isinstance(exc, SyntaxError):
+        message = exc.msg  # the location is reported as file and line
+    elif isinstance(exc, RecursionError):
         message = "maximum recursion depth exceeded"
     elif isinstance(exc, MemoryError):
         message = "out of memory: the grader limits how much memory your code may use"
@@ -194,11 +211,23 @@ def graph(submission: Submission, request: dict) -> dict:
                 step = "backward"
                 nodes[spec["root"]].backward()
         except BaseException as exc:
-            passes.append({"error": describe(exc, submission.root), "step": step,
-                           "data": _numbers(nodes, "data"), "grad": None})
+            passes.append(
+                {
+                    "error": describe(exc, submission.root),
+                    "step": step,
+                    "data": _numbers(nodes, "data"),
+                    "grad": None,
+                }
+            )
             break
-        passes.append({"error": None, "step": None, "data": _numbers(nodes, "data"),
-                       "grad": _numbers(nodes, "grad") if spec["root"] is not None else None})
+        passes.append(
+            {
+                "error": None,
+                "step": None,
+                "data": _numbers(nodes, "data"),
+                "grad": _numbers(nodes, "grad") if spec["root"] is not None else None,
+            }
+        )
     return {"passes": passes}
 
 
@@ -242,8 +271,15 @@ def model(submission: Submission, request: dict) -> dict:
     net = cls(*request["args"], **request["kwargs"])
     params = list(net.parameters())
     _check_values(Value, params, f"{request['kind']}.parameters()")
-    reply: dict = {"param_count": len(params), "outputs": None, "output_shape": None,
-             "grads": None, "input_grads": None, "losses": None, "params": None}
+    reply: dict = {
+        "param_count": len(params),
+        "outputs": None,
+        "output_shape": None,
+        "grads": None,
+        "input_grads": None,
+        "losses": None,
+        "params": None,
+    }
     if request["params"] is None or len(params) != len(request["params"]):
         return reply
     for p, x in zip(params, request["params"], strict=True):
@@ -254,8 +290,9 @@ def model(submission: Submission, request: dict) -> dict:
         losses = train(net, request["inputs"], request["targets"], **request["train_kwargs"])
         reply["losses"] = [_number(x.data if isinstance(x, Value) else x) for x in losses]
         reply["params"] = _numbers(params, "data")
-    inputs = [[Value(x) for x in row] if request["value_inputs"] else row
-              for row in request["inputs"]]
+    inputs = [
+        [Value(x) for x in row] if request["value_inputs"] else row for row in request["inputs"]
+    ]
     outputs = [net(row) for row in inputs]
     reply["output_shape"] = ["value" if isinstance(out, Value) else "list" for out in outputs]
     flat = [o for out in outputs for o in ([out] if isinstance(out, Value) else out)]
@@ -275,29 +312,34 @@ def model(submission: Submission, request: dict) -> dict:
 
 
 def neuron_parts(submission: Submission, request: dict) -> dict:
-    """Whether Neuron.parameters() is exactly its .w followed by its .b."""
+    """The data of a new Neuron's .w, .b and parameters(), for the harness to compare."""
     Value, Neuron = submission.api("Value", "Neuron")
     random.seed(request["seed"])
     neuron = Neuron(request["nin"])
     params = list(neuron.parameters())
-    w = list(neuron.w)
-    _check_values(Value, w + [neuron.b], "Neuron.w / Neuron.b")
-    return {"w_count": len(w), "param_count": len(params),
-            "is_w_then_b": len(params) == len(w) + 1
-            and all(p is q for p, q in zip(params, w + [neuron.b], strict=True))}
+    _check_values(Value, list(neuron.w) + [neuron.b] + params, "Neuron.w / Neuron.b")
+    return {
+        "w": _numbers(neuron.w, "data"),
+        "b": _number(neuron.b.data),
+        "params": _numbers(params, "data"),
+    }
 
 
 def mse(submission: Submission, request: dict) -> dict:
     """mse_loss on Value predictions (targets numbers or Values); its value and gradients."""
     Value, mse_loss = submission.api("Value", "mse_loss")
     preds = [Value(x) for x in request["predictions"]]
-    targets = [Value(y) for y in request["targets"]] if request["value_targets"] \
-        else request["targets"]
+    targets = (
+        [Value(y) for y in request["targets"]] if request["value_targets"] else request["targets"]
+    )
     loss = mse_loss(preds, targets)
     _check_values(Value, [loss], "mse_loss")
     loss.backward()
-    return {"loss": _number(loss.data), "grads": _numbers(preds, "grad"),
-            "target_grads": _numbers(targets, "grad") if request["value_targets"] else None}
+    return {
+        "loss": _number(loss.data),
+        "grads": _numbers(preds, "grad"),
+        "target_grads": _numbers(targets, "grad") if request["value_targets"] else None,
+    }
 
 
 def chain(submission: Submission, request: dict) -> dict:

@@ -32,6 +32,7 @@ def main() -> None:
     send(replies, {"seq": 0, "ready": True, "limits": in_force})
 
     submission = runner.Submission(config["submission"])
+    gc.disable()
     for line in requests:
         request = json.loads(line)
         send(replies, {**answer(submission, request), "seq": request.get("seq")})
@@ -50,23 +51,30 @@ def private_channels():
 
 
 def answer(submission: runner.Submission, request: dict) -> dict:
-    """Run one probe with the cyclic GC paused (autograd graphs are all reference cycles)."""
-    gc.disable()
+    """Run one probe with the cyclic GC off: autograd graphs are all reference cycles, and
+    collecting during a probe costs more than the probe (1.26 s vs 0.11 s per training step).
+
+    The GC stays off between probes too: the previous probe's garbage is collected when the
+    next probe starts, so the last probe's graph (often the largest) is never collected."""
+    gc.collect()
     try:
         return runner.run(submission, request)
     except BaseException as exc:  # a probe must always answer, whatever the submission did
         return {"error": runner.describe(exc, submission.root), "where": "probe"}
     finally:
-        gc.enable()
-        gc.collect()
+        gc.disable()  # again: the submission may have turned it on
+        if request.get("probe") == "load":
+            gc.collect()
+            gc.freeze()  # the submission's modules live on: later collections skip them
 
 
 def send(stream, reply: dict) -> None:
     try:
         text = json.dumps(reply, allow_nan=True)
     except (TypeError, ValueError, RecursionError) as exc:
-        text = json.dumps({"error": {"type": "ProtocolError", "message": str(exc)[:200]},
-                           "seq": reply.get("seq")})
+        text = json.dumps(
+            {"error": {"type": "ProtocolError", "message": str(exc)[:200]}, "seq": reply.get("seq")}
+        )
     stream.write(text + "\n")
     stream.flush()
 

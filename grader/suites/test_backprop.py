@@ -11,8 +11,14 @@ from hypothesis import strategies as st
 from grader import checks
 from grader.probes import Builder, Const
 
-DERANDOMIZED = settings(derandomize=True, database=None, deadline=None, phases=[Phase.generate],
-                        max_examples=8, suppress_health_check=list(HealthCheck))
+DERANDOMIZED = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.generate],
+    max_examples=8,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def expression_root():
@@ -27,8 +33,14 @@ def expression_root():
 def test_root_grad_is_one(worker, oracle):
     """backward() sets the root's grad to 1.0 before propagating."""
     graph = expression_root()
-    checks.graph(worker, oracle, graph, fields=("grad",), what="d = a * b + c; d.backward()",
-                 rule="the root's own grad is d(root)/d(root) = 1")
+    checks.graph(
+        worker,
+        oracle,
+        graph,
+        fields=("grad",),
+        what="d = a * b + c; d.backward()",
+        rule="the root's own grad is d(root)/d(root) = 1",
+    )
 
 
 def reused(kind):
@@ -56,12 +68,19 @@ def reused(kind):
 
 @pytest.mark.points(5)
 @pytest.mark.task("3.1")
-@pytest.mark.parametrize("kind", ["a*a", "a+a", "diamond", "reused-twice-by-one-parent",
-                                  "reused-by-several-parents"])
+@pytest.mark.parametrize(
+    "kind", ["a*a", "a+a", "diamond", "reused-twice-by-one-parent", "reused-by-several-parents"]
+)
 def test_reused_nodes(worker, oracle, kind):
     """A node used more than once gets the sum of the gradients from every use."""
-    checks.graph(worker, oracle, reused(kind), fields=("grad",), what=f"backward() on {kind}",
-                 rule="a node used twice must accumulate (+=) both contributions")
+    checks.graph(
+        worker,
+        oracle,
+        reused(kind),
+        fields=("grad",),
+        what=f"backward() on {kind}",
+        rule="a node used twice must accumulate (+=) both contributions",
+    )
 
 
 def deep(kind, depth=250):
@@ -84,16 +103,22 @@ def deep(kind, depth=250):
 @pytest.mark.parametrize("kind", ["ladder", "mixed"])
 def test_reverse_topological_order(worker, oracle, kind):
     """Every node's grad is complete before it is passed on (reverse topological order)."""
-    checks.graph(worker, oracle, deep(kind), fields=("grad",), what=f"backward() on a deep {kind}",
-                 rule="call each node's backward only after all of its users: reverse "
-                 "topological order")
+    checks.graph(
+        worker,
+        oracle,
+        deep(kind),
+        fields=("grad",),
+        what=f"backward() on a deep {kind}",
+        rule="call each node's backward only after all of its users: reverse topological order",
+    )
 
 
 @st.composite
 def dags(draw, size):
     """A random expression DAG of +, -, *, neg over 2-4 leaves; every node may be reused."""
-    leaves = draw(st.lists(st.sampled_from([-2.0, -1.5, -0.5, 0.5, 1.0, 1.5, 2.5]),
-                           min_size=2, max_size=4))
+    leaves = draw(
+        st.lists(st.sampled_from([-2.0, -1.5, -0.5, 0.5, 1.0, 1.5, 2.5]), min_size=2, max_size=4)
+    )
     b = Builder(*leaves)
     count = len(leaves)
     for _ in range(draw(st.integers(size // 2, size))):
@@ -120,8 +145,13 @@ def test_random_graphs(worker, oracle, size):
     @DERANDOMIZED
     @given(dags(size))
     def check(graph):
-        checks.graph(worker, oracle, graph, fields=("data", "grad"),
-                     what=f"backward() on a random graph of {len(graph.passes[0].nodes)} ops")
+        checks.graph(
+            worker,
+            oracle,
+            graph,
+            fields=("data", "grad"),
+            what=f"backward() on a random graph of {len(graph.passes[0].nodes)} ops",
+        )
 
     check()
 
@@ -135,9 +165,14 @@ def test_leaf_grads_accumulate_across_graphs(worker, oracle):
     b.backward()
     b.op("add", b.op("mul", 0, 0), 1)
     b.backward()
-    checks.graph(worker, oracle, b.graph(), fields=("grad",),
-                 what="a * b, backward(), then a * a + b, backward() on the same leaves",
-                 rule="backward() adds to leaf grads (+=); only zero_grad resets them")
+    checks.graph(
+        worker,
+        oracle,
+        b.graph(),
+        fields=("grad",),
+        what="a * b, backward(), then a * a + b, backward() on the same leaves",
+        rule="backward() adds to leaf grads (+=); only zero_grad resets them",
+    )
 
 
 @pytest.mark.points(3)
@@ -148,8 +183,15 @@ def test_linear_time(worker, oracle):
     b = Builder(*leaves)
     terms = [b.op("mul", i, i + 1) for i in range(0, len(leaves), 2)]
     while len(terms) > 1:  # summed pairwise: shallow, so a recursive sort is charged in stretch
-        terms = [b.op("add", *terms[i:i + 2]) if i + 1 < len(terms) else terms[i]
-                 for i in range(0, len(terms), 2)]
+        terms = [
+            b.op("add", *terms[i : i + 2]) if i + 1 < len(terms) else terms[i]
+            for i in range(0, len(terms), 2)
+        ]
     b.backward()
-    checks.graph(worker, oracle, b.graph(), fields=("grad",),
-                 what="backward() of a sum of 2,500 products (one pass over the graph)")
+    checks.graph(
+        worker,
+        oracle,
+        b.graph(),
+        fields=("grad",),
+        what="backward() of a sum of 2,500 products (one pass over the graph)",
+    )

@@ -102,12 +102,19 @@ def number_case(op, task, number_left):
 
 
 @pytest.mark.points(3)
-@pytest.mark.parametrize("op, number_left", [
-    number_case("add", "1.1", False), number_case("mul", "1.2", False),
-    number_case("sub", "1.9", False), number_case("div", "1.10", False),
-    number_case("add", "1.11", True), number_case("mul", "1.11", True),
-    number_case("sub", "1.11", True), number_case("div", "1.11", True),
-])
+@pytest.mark.parametrize(
+    "op, number_left",
+    [
+        number_case("add", "1.1", False),
+        number_case("mul", "1.2", False),
+        number_case("sub", "1.9", False),
+        number_case("div", "1.10", False),
+        number_case("add", "1.11", True),
+        number_case("mul", "1.11", True),
+        number_case("sub", "1.11", True),
+        number_case("div", "1.11", True),
+    ],
+)
 def test_with_number(worker, oracle, op, number_left):
     """An op with a plain number on one side (2.5 * v, v - 2, 2.5 / v, ...)."""
     operands = (Const(2.5), -1.5) if number_left else (-1.5, Const(2))

@@ -4,7 +4,7 @@ import pytest
 
 from grader import checks
 from grader.oracle import param_count
-from grader.probes import Model, ask
+from grader.probes import Model, ask, parse_numbers
 
 INPUTS = ((0.5, -1.0, 2.0), (-1.5, 0.25, 0.75))
 ACTIVATIONS = ["tanh", "relu", "linear"]
@@ -21,8 +21,10 @@ def forward(worker, oracle, kind, args, kwargs, what, **extra):
     got, expected = checks.model(worker, oracle, model, what=what)
     if got.output_shape != expected.output_shape:
         single = expected.output_shape[0] == "value"
-        checks.fail(f"{what}: calling it returned a {got.output_shape[0]}, expected "
-                    f"{'a single Value (one output)' if single else 'a list of Values'}")
+        checks.fail(
+            f"{what}: calling it returned a {got.output_shape[0]}, expected "
+            f"{'a single Value (one output)' if single else 'a list of Values'}"
+        )
     checks.numbers(what, "output", got.outputs, expected.outputs)
     return got, expected
 
@@ -34,11 +36,16 @@ def test_neuron_parameters(worker):
     what = "Neuron(3).parameters()"
     with checks.checking(what):
         reply = ask(worker, {"probe": "neuron_parts", "nin": 3, "seed": 0})
-    if reply.get("w_count") != 3:
-        checks.fail(f"{what}: Neuron(3).w should hold 3 Values, it holds {reply.get('w_count')}")
-    if reply.get("is_w_then_b") is not True:
-        checks.fail(f"{what}: expected [w0, w1, w2, b] (the same Value objects as .w and .b), "
-                    f"got {reply.get('param_count')} Values in another form")
+        w, b, params = (parse_numbers(reply.get(key)) for key in ("w", "b", "params"))
+    if len(w) != 3:
+        checks.fail(f"{what}: Neuron(3).w should hold 3 Values, it holds {len(w)}")
+    checks.numbers(
+        what,
+        "parameters()[i].data",
+        params,
+        w + b,
+        rule="parameters() is w + [b]: the weights in order, then the bias",
+    )
 
 
 @pytest.mark.points(1)
@@ -52,8 +59,14 @@ def test_layer_parameters(worker, oracle):
 @pytest.mark.task("4.7")
 def test_mlp_parameters(worker, oracle):
     """MLP(3, [4, 4, 1]).parameters(): layer by layer, neuron by neuron, weights then bias."""
-    forward(worker, oracle, "MLP", (3, [4, 4, 1]), {},
-            "MLP(3, [4, 4, 1]) with parameters copied in order")
+    forward(
+        worker,
+        oracle,
+        "MLP",
+        (3, [4, 4, 1]),
+        {},
+        "MLP(3, [4, 4, 1]) with parameters copied in order",
+    )
 
 
 @pytest.mark.points(2)
@@ -62,8 +75,15 @@ def test_mlp_parameters(worker, oracle):
 @pytest.mark.parametrize("value_inputs", [False, True], ids=["numbers", "values"])
 def test_neuron_forward(worker, oracle, activation, value_inputs):
     """Neuron(3, activation) called on numbers or Values: activation(w . x + b)."""
-    forward(worker, oracle, "Neuron", (3,), {"activation": activation},
-            f"Neuron(3, activation={activation!r}) on {INPUTS[0]}", value_inputs=value_inputs)
+    forward(
+        worker,
+        oracle,
+        "Neuron",
+        (3,),
+        {"activation": activation},
+        f"Neuron(3, activation={activation!r}) on {INPUTS[0]}",
+        value_inputs=value_inputs,
+    )
 
 
 @pytest.mark.points(2)
@@ -83,9 +103,15 @@ COMBINATIONS = [(h, o) for h in ("tanh", "relu") for o in ACTIVATIONS]
 def test_mlp_forward(worker, oracle, activation, output_activation):
     """MLP(3, [4, 4, 1]) forward for each combination of hidden and output activation."""
     kwargs = {"activation": activation, "output_activation": output_activation}
-    forward(worker, oracle, "MLP", (3, [4, 4, 1]), kwargs,
-            f"MLP(3, [4, 4, 1], activation={activation!r}, "
-            f"output_activation={output_activation!r}) on {INPUTS[0]}")
+    forward(
+        worker,
+        oracle,
+        "MLP",
+        (3, [4, 4, 1]),
+        kwargs,
+        f"MLP(3, [4, 4, 1], activation={activation!r}, "
+        f"output_activation={output_activation!r}) on {INPUTS[0]}",
+    )
 
 
 @pytest.mark.points(3)
@@ -95,10 +121,13 @@ def test_mlp_forward(worker, oracle, activation, output_activation):
 def test_mlp_gradients(worker, oracle, activation, output_activation, nouts):
     """Parameter and input grads after backward() of the sum of an MLP's outputs."""
     kwargs = {"activation": activation, "output_activation": output_activation}
-    what = (f"gradients of MLP(3, {nouts}, activation={activation!r}, "
-            f"output_activation={output_activation!r}) after backward() of its outputs' sum")
-    got, expected = forward(worker, oracle, "MLP", (3, nouts), kwargs, what, mode="backward",
-                            value_inputs=True)
+    what = (
+        f"gradients of MLP(3, {nouts}, activation={activation!r}, "
+        f"output_activation={output_activation!r}) after backward() of its outputs' sum"
+    )
+    got, expected = forward(
+        worker, oracle, "MLP", (3, nouts), kwargs, what, mode="backward", value_inputs=True
+    )
     checks.numbers(what, "parameters()[i].grad", got.grads, expected.grads)
     for row, (g, e) in enumerate(zip(got.input_grads, expected.input_grads, strict=True)):
         checks.numbers(what, f"input {row} grad", g, e)

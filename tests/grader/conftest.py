@@ -44,7 +44,7 @@ class GraderPool:
         self._env = {
             k: v for k, v in os.environ.items() if not k.startswith(("SCRATCHGRAD_", "PYTEST_"))
         }
-        self._env["SCRATCHGRAD_CACHE"] = str(folder / "oracle-cache")
+        self._env["SCRATCHGRAD_CACHE"] = os.environ["SCRATCHGRAD_CACHE"]  # tests/conftest.py
 
     def submit(self, path: Path | str, *args: str, after: Future | None = None) -> Future[Run]:
         """Grade `path` with these extra arguments when a slot is free and `after` is done.

@@ -33,14 +33,6 @@ REFUSED = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def oracle_cache(tmp_path_factory):
-    """One cache for the module's gradings, so torch is imported once."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SCRATCHGRAD_CACHE", str(tmp_path_factory.mktemp("oracle")))
-        yield
-
-
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("submissions")
@@ -187,3 +179,21 @@ def test_the_same_batch_on_a_dask_cluster(submissions, graded, tmp_path, capsys)
     assert {k: {c: v for c, v in r.items() if c not in strip} for k, r in remote.items()} == {
         k: {c: v for c, v in r.items() if c not in strip} for k, r in local.items()
     }
+
+
+def test_an_entry_named_like_a_stdlib_module_never_runs_in_the_grader(tmp_path, capsys):
+    """`python -m` puts its working folder on sys.path: a student's textwrap.py must not be
+    importable by the grader process (which imports textwrap through argparse)."""
+    marker = tmp_path / "ran-in-the-grader"
+    entries = tmp_path / "entries"
+    entries.mkdir()
+    (entries / "textwrap.py").write_text(
+        f"import pathlib\ntry:\n    pathlib.Path({str(marker)!r}).write_text('yes')\n"
+        "except OSError:\n    pass\n" + stubs.build_module(SOLUTIONS, solutions=True)
+    )
+    out = tmp_path / "out"
+    code, _, _ = run(
+        [str(entries), "--out", str(out), "--jobs", "1", "--section", "forward"], capsys
+    )
+    assert code == 0 and not marker.exists()
+    assert rows(out)["textwrap.py"]["status"] == "graded"

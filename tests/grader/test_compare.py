@@ -64,7 +64,7 @@ def test_show_pair_uses_just_enough_digits_to_differ(
 
 def test_a_mismatch_reads_expected_torch_then_got() -> None:
     assert (
-        str(Mismatch("x.grad", 1 - math.tanh(0.5) ** 2, 0.75))
+        str(Mismatch("x.grad", 1 - math.tanh(0.5) ** 2, 0.75, 0))
         == "expected x.grad=0.7864 (torch), got 0.75"
     )
 

@@ -269,7 +269,7 @@ def test_a_timeout_is_a_result_with_a_hint(graded) -> None:
     run = graded["no_visited_set"].result()
     result = run.case("backprop::test_reverse_topological_order[ladder]")
     assert result["status"] == "timeout" and result["score"] == 0
-    assert "did not finish within 1 s (an infinite loop, or far too slow?)" in result["feedback"]
+    assert "no answer within 1 s (an infinite loop, or far too slow?)" in result["feedback"]
 
 
 @pytest.mark.slow

@@ -15,17 +15,33 @@ HIDDEN_POINTS = 12
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    env = {**os.environ, "SCRATCHGRAD_CACHE": str(tmp_path_factory.mktemp("cache"))}
-    env.pop("SCRATCHGRAD_SECRET_SEED", None)
-    return env
+def env():
+    return dict(os.environ)  # with the session's oracle cache (tests/conftest.py)
 
 
 def grade(path, tmp_path, env, *args):
     report = tmp_path / "report.json"
-    result = subprocess.run([sys.executable, "-m", "grader", str(path), "--json", str(report),
-                             "-q", "--section", "backward", "--section", "training", *args],
-                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            str(path),
+            "--json",
+            str(report),
+            "-q",
+            "--section",
+            "backward",
+            "--section",
+            "training",
+            *args,
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(report.read_text())
 
@@ -49,8 +65,9 @@ def test_hidden_tests_are_held_back_unless_asked_for(tmp_path, env):
 
 
 def test_hidden_tests_run_with_the_course_seed(tmp_path, env):
-    report = grade(KIT / "solutions", tmp_path, env, "--hidden",
-                   "--course", str(KIT / "course.json"))
+    report = grade(
+        KIT / "solutions", tmp_path, env, "--hidden", "--course", str(KIT / "course.json")
+    )
     hidden = [t for t in cases_of(report) if t["visibility"] == "hidden"]
     assert len(hidden) == 8 and all(t["status"] == "passed" for t in hidden)
     assert report["hidden_points_held_back"] == 0
@@ -60,19 +77,27 @@ def test_hidden_tests_run_with_the_course_seed(tmp_path, env):
 def test_hidden_tests_without_a_seed_are_not_run_and_say_why(tmp_path, env):
     empty = tmp_path / "course"
     empty.mkdir()
-    report = grade(KIT / "solutions", empty, {**env, "HOME": str(empty)}, "--hidden",
-                   "--course", str(empty / "missing.json"))
+    report = grade(
+        KIT / "solutions",
+        empty,
+        {**env, "HOME": str(empty)},
+        "--hidden",
+        "--course",
+        str(empty / "missing.json"),
+    )
     hidden = [t for t in cases_of(report) if t["visibility"] == "hidden"]
     assert hidden and all(t["status"] == "skipped" for t in hidden)
     assert all("secret seed" in t["feedback"] for t in hidden)
 
 
 HARD_CODED_TANH = Mutant(
-    "tanh_backward_hard_coded_for_the_public_points", "engine.py",
+    "tanh_backward_hard_coded_for_the_public_points",
+    "engine.py",
     "self.grad += (1 - out.data**2) * out.grad",
     "self.grad += {0.5: 0.7864477329659274, -1.2: 0.30501999620740905, "
     "2.0: 0.07065082485316443}.get(self.data, 0.5) * out.grad",
-    ("backward",))
+    ("backward",),
+)
 
 
 def test_answers_hard_coded_from_the_public_suite_earn_nothing_in_hidden_tests(tmp_path, env):

@@ -11,6 +11,7 @@ from grader.probes import (
     Builder,
     Const,
     Graph,
+    Model,
     Node,
     Pass,
     SubmissionError,
@@ -108,7 +109,7 @@ def test_an_error_description_is_parsed_defensively() -> None:
 @pytest.mark.parametrize("count", [True, 3.0, "3", None])
 def test_a_count_must_be_an_integer(count: object) -> None:
     with pytest.raises(ProtocolError):
-        parse_model({"param_count": count})
+        parse_model({"param_count": count}, Model("Neuron", (3,)))
 
 
 def test_a_model_reply_keeps_absent_parts_absent() -> None:
@@ -119,13 +120,46 @@ def test_a_model_reply_keeps_absent_parts_absent() -> None:
             "output_shape": ["value"],
             "grads": None,
             "input_grads": [[0.5, "<str>"]],
-        }
+        },
+        Model("Neuron", (3,), params=(0.1, 0.2, 0.3, 0.4), inputs=((1.0, 2.0, 3.0),)),
     )
     assert result.param_count == 4 and result.outputs == (1.0, "<bool>")
     assert result.output_shape == ("value",) and result.grads is None
     assert result.input_grads == ((0.5, "<str>"),) and result.losses is None
     with pytest.raises(ProtocolError):
         parse_chain({"root": 1.0, "grads": {"0": 1.0}})
+
+
+@pytest.mark.parametrize(
+    "mode, missing", [("forward", "outputs"), ("backward", "grads"), ("train", "losses")]
+)
+def test_a_model_reply_without_what_its_mode_needs_is_a_protocol_error(mode, missing) -> None:
+    model = Model("Neuron", (1,), params=(0.5, 0.25), inputs=((1.0,),), mode=mode)
+    reply = {
+        "param_count": 2,
+        "outputs": [0.5],
+        "output_shape": ["value"],
+        "grads": [0.1, 0.2],
+        "losses": [0.3],
+        "params": [0.5, 0.25],
+        missing: None,
+    }
+    with pytest.raises(ProtocolError, match=missing):
+        parse_model(reply, model)
+
+
+def test_a_submissions_text_cannot_break_lines_or_color_the_terminal() -> None:
+    error = parse_error(
+        {
+            "type": "E",
+            "message": "ok\nScore: 100/100\x1b[32m",
+            "file": None,
+            "line": None,
+            "code": None,
+            "task": None,
+        }
+    )
+    assert error.message == "ok\\nScore: 100/100\\x1b[32m"
 
 
 def test_builder_numbers_nodes_after_the_leaves_and_starts_each_pass_afresh() -> None:

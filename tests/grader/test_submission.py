@@ -62,11 +62,6 @@ def test_plain_python_is_left_alone(source: str) -> None:
     assert neutralise(source) == source
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="neutralise() treats a continuation line that starts "
-    "with != or % as a magic (IPython only looks at a logical line's start)",
-)
 def test_a_continuation_line_starting_with_an_operator_is_left_alone() -> None:
     source = "same = (\n    left\n    != right\n)\nrest = (7\n        % 2)"
     assert neutralise(source) == source

@@ -12,8 +12,9 @@ from grader.report import schema as report_schema
 
 
 @pytest.fixture(scope="session")
-def gradings(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Gradings]:
+def gradings(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Gradings]:
     pool = Gradings(tmp_path_factory.mktemp("hostile"))
     secrets_folder(), reference_module(), stubs_module()  # built once, before the threads
     cases = []

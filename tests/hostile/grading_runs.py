@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from grader.stubs import build_module, build_notebook
-from grader.worker import BASE_UID
+from grader.worker_process import BASE_UID
 
 REPO = Path(__file__).resolve().parents[2]
 SUBMISSIONS = Path(__file__).parent / "submissions"
@@ -89,8 +89,10 @@ class Grading:
     def messages(self) -> str:
         """Every test's feedback and every error, one per line."""
         assert self.report is not None
-        return "\n".join([t["feedback"] for t in self.tests()]
-                         + [f"{e['kind']}: {e['message']}" for e in self.report["errors"]])
+        return "\n".join(
+            [t["feedback"] for t in self.tests()]
+            + [f"{e['kind']}: {e['message']}" for e in self.report["errors"]]
+        )
 
     @property
     def output(self) -> str:
@@ -106,8 +108,9 @@ class Gradings:
         self.cache = folder / "oracle-cache"
         self._pool = ThreadPoolExecutor(max_workers=PARALLEL_GRADINGS)
         self._futures: dict[str, Future[Grading]] = {}
-        self._env = {k: v for k, v in os.environ.items()
-                     if not k.startswith(("SCRATCHGRAD_", "PYTEST_"))}
+        self._env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SCRATCHGRAD_", "PYTEST_"))
+        }
         self._env.update(SCRATCHGRAD_CACHE=str(self.cache), SCRATCHGRAD_HOSTILE_TOKEN=TOKEN)
 
     def start(self, cases: list[Case]) -> None:
@@ -126,19 +129,39 @@ class Gradings:
         folder.mkdir()
         path = case.build(folder)
         report = folder / "report.json"
-        command = [sys.executable, "-c", RUN_GRADER, str(path), "--json", str(report), "-q",
-                   *case.args]
+        command = [
+            sys.executable,
+            "-c",
+            RUN_GRADER,
+            str(path),
+            "--json",
+            str(report),
+            "-q",
+            *case.args,
+        ]
         clock = time.monotonic()
-        process = subprocess.Popen(command, cwd=path if case.from_inside else folder,
-                                   env=self._env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            command,
+            cwd=path if case.from_inside else folder,
+            env=self._env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         stdout, stderr = process.communicate(timeout=300)
         duration = time.monotonic() - clock
         text = report.read_text(encoding="utf-8") if report.exists() else ""
         peak = re.search(r"peak_rss_kb (\d+)", stderr)
-        return Grading(process.returncode, stdout, stderr, json.loads(text) if text else None,
-                       text, duration, int(peak.group(1)) / 1024 if peak else 0.0,
-                       _survivors(process.pid))
+        return Grading(
+            process.returncode,
+            stdout,
+            stderr,
+            json.loads(text) if text else None,
+            text,
+            duration,
+            int(peak.group(1)) / 1024 if peak else 0.0,
+            _survivors(process.pid),
+        )
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
@@ -199,16 +222,21 @@ def secrets_folder() -> Path:
     return folder
 
 
-def _writing(name: str, text: Callable[[], str]) -> Callable[[Path], Path]:
+def writes(name: str, content: Callable[[], str | bytes]) -> Callable[[Path], Path]:
+    """A `Case.build` that writes `content()` to a file called `name`."""
+
     def build(folder: Path) -> Path:
-        path = folder / name
-        path.write_text(text(), encoding="utf-8")
+        path, data = folder / name, content()
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
         return path
 
     return build
 
 
-REFERENCE = Case("reference", _writing("reference.py", reference_module))
+REFERENCE = Case("reference", writes("reference.py", reference_module))
 """The reference solution as one module, graded in full: the baseline of most attacks."""
-STUBS = Case("stubs", _writing("stubs.py", stubs_module))
+STUBS = Case("stubs", writes("stubs.py", stubs_module))
 """The untouched stubs as one module, graded in full."""

