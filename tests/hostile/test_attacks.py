@@ -376,7 +376,7 @@ def test_killing_the_parent_fails(gradings: Gradings) -> None:
 
 def test_finite_differences_do_not_earn_backprop(gradings: Gradings) -> None:
     got = result(gradings, "finite_difference_gradients")
-    assert got.section_score("backprop") < 25
+    assert got.section_score("backprop") == 0  # rtol 1e-12 fails them; test_linear_time too
     assert "timeout" in statuses(got, "backprop")
 
 
