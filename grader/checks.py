@@ -6,7 +6,7 @@ student; the plugin turns it into the test's result.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from _pytest.outcomes import Failed  # pytest.fail.Exception, named for subclassing
@@ -126,9 +126,7 @@ def numbers(
             f"got {0 if got is None else len(got)}"
         )
         return
-    mismatch = compare.first_mismatch(
-        lambda i: f"{label} {i}" if len(expected) > 1 else label, got, expected
-    )
+    mismatch = compare.first_mismatch(position(label, len(expected)), got, expected)
     if mismatch is not None:
         fail(f"{what}: {mismatch}" + (f"; {rule}" if rule else ""))
 
@@ -149,6 +147,13 @@ def chain(
     expected = oracle.chain(probe)
     numbers(what, "end value", (got.root,), (expected.root,))
     numbers(what, "leaf grad", got.grads, expected.grads, rule=rule)
+
+
+def position(label: str, count: int) -> Callable[[int], str]:
+    """Names position i of a sequence: `parameters()[3].grad`, `output 3`, or the lone label."""
+    if "[i]" in label:
+        return lambda i: label.replace("[i]", f"[{i}]")
+    return (lambda i: f"{label} {i}") if count > 1 else (lambda i: label)
 
 
 def mse(worker: Worker, oracle: Oracle, probe: Mse, *, what: str) -> tuple[MseResult, MseResult]:

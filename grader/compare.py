@@ -127,5 +127,7 @@ def graph_values(
         )
         if mismatch is not None:
             where = "" if len(got) == 1 else f" after backward() of graph {pass_index + 1}"
+            if mismatch.index < len(graph.leaves):
+                return f"{mismatch}{where}"
             return f"{mismatch}{where} (node {node_text(graph, mismatch.index, pass_index)})"
     return None
