@@ -56,25 +56,21 @@ class Oracle:
         self.computed = 0
         self.cached = 0
 
-    def graph(self, graph: Graph, *, cache: bool = True) -> list[PassResult]:
-        return parse_passes(self._expect(graph.request(), _graph, cache), graph)
+    def graph(self, graph: Graph) -> list[PassResult]:
+        return parse_passes(self._expect(graph.request(), _graph), graph)
 
-    def model(self, model: Model, *, cache: bool = True) -> ModelResult:
-        return parse_model(self._expect(model.request(), _model, cache), model)
+    def model(self, model: Model) -> ModelResult:
+        return parse_model(self._expect(model.request(), _model), model)
 
-    def chain(self, chain: Chain, *, cache: bool = True) -> ChainResult:
-        return parse_chain(self._expect(chain.request(), _chain, cache))
+    def chain(self, chain: Chain) -> ChainResult:
+        return parse_chain(self._expect(chain.request(), _chain))
 
-    def mse(self, mse: Mse, *, cache: bool = True) -> MseResult:
-        return parse_mse(self._expect(mse.request(), _mse, cache))
+    def mse(self, mse: Mse) -> MseResult:
+        return parse_mse(self._expect(mse.request(), _mse))
 
-    def _expect(self, request: dict, compute, cache: bool) -> dict:
+    def _expect(self, request: dict, compute) -> dict:
         key = self._key(request)
-        path = (
-            None
-            if self.cache_dir is None or not cache
-            else self.cache_dir / key[:2] / f"{key}.json"
-        )
+        path = None if self.cache_dir is None else self.cache_dir / key[:2] / f"{key}.json"
         if path is not None:
             entry = _read_entry(path, key)
             if entry is not None:
