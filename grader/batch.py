@@ -9,37 +9,21 @@ files at the end, so an interrupted batch resumes where it stopped.
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
-import io
 import json
 import os
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import grader
+from grader.entries import Entry, Refused, pack, unpack
+from grader.gradebook import gradebook, record, summary, up_to_date
 from grader.pipeline import SECTION_IDS
 from grader.report import write_text_atomic
-from grader.submission import MAX_BYTES, SKIPPED
-
-RESULT_SCHEMA = 1
-MAX_MEMBERS = 1000
-MAX_RATIO = 100
-"""Largest compressed-to-uncompressed ratio of a zip member: beyond it, a zip bomb."""
-COLUMNS = ("id", "score", "max_score", *SECTION_IDS, "status", "duration_s")
-
-
-class Refused(Exception):
-    """An entry that is not graded at all (unsafe zip, unknown file type); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -52,19 +36,6 @@ class Settings:
     """Compute every expectation with torch (python -m grader --no-cache)."""
     timeout_s: float = 900.0
     """Wall-clock limit of one grading, after which its process is killed."""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One submission of the batch, packed as bytes so any machine can grade it."""
-
-    id: str
-    """The entry's file or folder name."""
-    kind: str
-    """"folder" (data is a zip we made), "zip" (the student's zip) or "file" (.py, .ipynb)."""
-    data: bytes
-    sha256: str
-    """Hash of kind, name and bytes: with the grader version, the resume key."""
 
 
 def main(argv: list[str]) -> int:
@@ -137,10 +108,10 @@ def main(argv: list[str]) -> int:
         except Refused as exc:
             refused[name] = str(exc)
             continue
-        if not _up_to_date(out, entry):
+        if not up_to_date(out, entry):
             todo.append(entry)
     for name, why in refused.items():
-        _record(
+        record(
             out, name, None, {"status": f"error: refused: {why}", "report": None, "duration_s": 0.0}
         )
     print(
@@ -158,41 +129,13 @@ def main(argv: list[str]) -> int:
     else:
         outcomes = _locally(max(1, args.jobs), todo, settings)
     for entry, outcome in outcomes:
-        _record(out, entry.id, entry, outcome)
+        record(out, entry.id, entry, outcome)
         progress.step(entry.id, outcome["status"])
     rows = gradebook(out, names)
     text = summary(rows, out)
     write_text_atomic(out / "summary.txt", text + "\n")
     print(text)
     return 0
-
-
-def pack(path: Path) -> Entry:
-    """Read an entry into bytes: a folder becomes a deterministic zip of its files."""
-    if path.is_dir():
-        buffer, total = io.BytesIO(), 0
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for root, dirs, files in os.walk(path):
-                skipped = SKIPPED(root, dirs + files)
-                dirs[:] = sorted(d for d in dirs if d not in skipped)
-                for name in sorted(f for f in files if f not in skipped):
-                    file = Path(root, name)
-                    if file.is_symlink():
-                        continue
-                    total += file.stat().st_size
-                    if total > MAX_BYTES:
-                        raise Refused(f"the folder holds more than {MAX_BYTES // 2**20} MB")
-                    info = zipfile.ZipInfo(file.relative_to(path).as_posix())
-                    zf.writestr(info, file.read_bytes(), zipfile.ZIP_DEFLATED)
-        kind, data = "folder", buffer.getvalue()
-    elif path.suffix in (".py", ".ipynb", ".zip") and path.is_file():
-        if path.stat().st_size > MAX_BYTES:
-            raise Refused(f"the file is larger than {MAX_BYTES // 2**20} MB")
-        kind, data = ("zip" if path.suffix == ".zip" else "file"), path.read_bytes()
-    else:
-        raise Refused("not a folder, .py, .ipynb or .zip file")
-    digest = hashlib.sha256(f"{kind}\0{path.name}\0".encode() + data).hexdigest()
-    return Entry(path.name, kind, data, digest)
 
 
 def grade_entry(entry: Entry, settings: Settings) -> dict:
@@ -256,54 +199,6 @@ def grade_entry(entry: Entry, settings: Settings) -> dict:
     return {"status": status, "report": report, "duration_s": round(time.monotonic() - clock, 3)}
 
 
-def unpack(entry: Entry, dest: Path) -> Path:
-    """Write the entry under `dest`; return the path to grade."""
-    if entry.kind == "file":
-        (dest / entry.id).write_bytes(entry.data)
-        return dest / entry.id
-    root = dest / (entry.id if entry.kind == "folder" else "unzipped")
-    extract_zip(entry.data, root)
-    if entry.kind == "folder":
-        return root
-    top = [p for p in root.iterdir() if p.name != "__MACOSX" and not p.name.startswith(".")]
-    if len(top) == 1 and (top[0].is_dir() or top[0].suffix in (".py", ".ipynb")):
-        return top[0]
-    return root
-
-
-def extract_zip(data: bytes, root: Path) -> None:
-    """Extract a zip into `root`, refusing zip slip, links and zip bombs before writing a byte."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise Refused("the .zip file is damaged or not a zip file") from None
-    with zf:
-        members = zf.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise Refused(f"the .zip holds {len(members)} files; at most {MAX_MEMBERS} allowed")
-        if sum(m.file_size for m in members) > MAX_BYTES:
-            raise Refused(f"the .zip unpacks to more than {MAX_BYTES // 2**20} MB (zip bomb?)")
-        for m in members:
-            name = PurePosixPath(m.filename)
-            if name.is_absolute() or ".." in name.parts or "\\" in m.filename or ":" in m.filename:
-                raise Refused(f"the .zip member {m.filename!r} would land outside its folder")
-            if (m.external_attr >> 16) & 0o170000 == 0o120000:
-                raise Refused(f"the .zip member {m.filename!r} is a symbolic link")
-            if m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-                raise Refused(
-                    f"the .zip member {m.filename!r} is compressed over {MAX_RATIO}:1 (zip bomb?)"
-                )
-        root.mkdir(parents=True)
-        for m in members:
-            target = root.joinpath(*PurePosixPath(m.filename).parts)
-            if m.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(m) as src, open(target, "wb") as dst:  # zipfile stops at file_size
-                shutil.copyfileobj(src, dst)
-
-
 def _locally(jobs: int, entries: list[Entry], settings: Settings):
     """Threads that each wait on one grader process: N submissions at once."""
     with ThreadPoolExecutor(jobs) as pool:
@@ -341,116 +236,6 @@ def _on_dask(address: str, entries: list[Entry], settings: Settings):
                         "duration_s": 0.0,
                     },
                 )
-
-
-def _up_to_date(out: Path, entry: Entry) -> bool:
-    result = _read(out / "results" / f"{entry.id}.json")
-    return (
-        result is not None
-        and result["entry_sha256"] == entry.sha256
-        and result["grader"] == grader.__version__
-        and (
-            result["status"].startswith("error: refused")
-            or result["status"] == "graded"
-            and (out / "reports" / f"{entry.id}.json").exists()
-        )
-    )
-
-
-def _record(out: Path, name: str, entry: Entry | None, outcome: dict) -> None:
-    """Report first, result last: a result file means its report is whole."""
-    if outcome["report"] is not None:
-        write_text_atomic(
-            out / "reports" / f"{name}.json", json.dumps(outcome["report"], indent=2) + "\n"
-        )
-    result = {
-        "schema_version": RESULT_SCHEMA,
-        "id": name,
-        "entry_sha256": entry.sha256 if entry else None,
-        "grader": grader.__version__,
-        "status": outcome["status"],
-        "duration_s": outcome["duration_s"],
-        "report": f"reports/{name}.json" if outcome["report"] is not None else None,
-    }
-    write_text_atomic(out / "results" / f"{name}.json", json.dumps(result, indent=2) + "\n")
-
-
-def _read(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def gradebook(out: Path, names: list[str]) -> list[dict]:
-    """Rebuild gradebook.csv from results/ and reports/; return its rows with their reports."""
-    rows = []
-    for name in names:
-        result = _read(out / "results" / f"{name}.json") or {
-            "status": "error: not graded yet (interrupted?)",
-            "duration_s": None,
-            "report": None,
-        }
-        report = _read(out / result["report"]) if result["report"] else None
-        sections = {s["id"]: s["score"] for s in report["sections"]} if report else {}
-        rows.append(
-            {
-                "id": name,
-                "score": report["score"] if report else None,
-                "max_score": report["max_score"] if report else None,
-                **{s: sections.get(s) for s in SECTION_IDS},
-                "status": result["status"],
-                "duration_s": result["duration_s"],
-                "_report": report,
-            }
-        )
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(out / "gradebook.csv", buffer.getvalue())
-    return rows
-
-
-def summary(rows: list[dict], out: Path) -> str:
-    """Mean, median, per-section means and the tests most submissions failed."""
-    graded = [r for r in rows if r["_report"] is not None]
-    lines = [
-        f"Graded {len(graded)} of {len(rows)} submissions; "
-        f"{len(rows) - len(graded)} could not be graded (see the status column)."
-    ]
-    if graded:
-        scores = [r["score"] for r in graded]
-        lines.append(
-            f"Score: mean {statistics.mean(scores):.1f}, median "
-            f"{statistics.median(scores):g} (of {graded[0]['max_score']:g})"
-        )
-        maxima = {s["id"]: s["max_score"] for r in graded for s in r["_report"]["sections"]}
-        lines.append(
-            "Per section (mean): "
-            + ", ".join(
-                f"{s} {statistics.mean(r[s] or 0 for r in graded):.1f}/{maxima[s]:g}"
-                for s in SECTION_IDS
-                if s in maxima
-            )
-        )
-        failing = Counter(
-            name
-            for r in graded
-            for name in {
-                t["id"].split("[", 1)[0]
-                for s in r["_report"]["sections"]
-                for t in s["tests"]
-                if t["status"] not in ("passed", "skipped")
-            }
-        )
-        if failing:
-            lines.append("Most common failing tests:")
-            lines += [
-                f"  {name}: failed by {n} of {len(graded)}" for name, n in failing.most_common(10)
-            ]
-    lines.append(f"Gradebook: {out / 'gradebook.csv'}")
-    return "\n".join(lines)
 
 
 class Progress:

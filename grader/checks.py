@@ -13,21 +13,15 @@ from _pytest.outcomes import Failed  # pytest.fail.Exception, named for subclass
 
 from grader import compare
 from grader.oracle import Oracle
-from grader.probes import (
-    Chain,
-    Graph,
-    Model,
+from grader.probes import Chain, Graph, Model, Mse, ask, run_graph, run_model
+from grader.replies import (
     ModelResult,
-    Mse,
     MseResult,
     PassResult,
     StudentError,
     SubmissionError,
-    ask,
     parse_chain,
     parse_mse,
-    run_graph,
-    run_model,
 )
 from grader.worker import BudgetExhausted, ProtocolError, Worker, WorkerCrashed, WorkerTimeout
 

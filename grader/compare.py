@@ -13,7 +13,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grader.probes import Graph, Number, PassResult
+from grader.probes import Graph
+from grader.replies import Number, PassResult
 
 RTOL = 1e-12
 """Relative tolerance for every comparison."""

@@ -17,13 +17,10 @@ import warnings
 from pathlib import Path
 
 from grader import __version__
-from grader.probes import (
-    Chain,
+from grader.probes import Chain, Graph, Model, Mse
+from grader.replies import (
     ChainResult,
-    Graph,
-    Model,
     ModelResult,
-    Mse,
     MseResult,
     PassResult,
     parse_chain,

@@ -4,7 +4,8 @@ import pytest
 
 from grader import checks
 from grader.oracle import param_count
-from grader.probes import Model, ask, parse_numbers
+from grader.probes import Model, ask
+from grader.replies import parse_numbers
 
 INPUTS = ((0.5, -1.0, 2.0), (-1.5, 0.25, 0.75))
 ACTIVATIONS = ["tanh", "relu", "linear"]

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from grader.compare import ATOL, RTOL, Mismatch, close, graph_values, node_text, show_pair
-from grader.probes import Builder, Const, PassResult, op_graph
+from grader.probes import Builder, Const, op_graph
+from grader.replies import PassResult
 
 NAN, INF = math.nan, math.inf
 
