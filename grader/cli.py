@@ -20,31 +20,31 @@ from grader.worker import Limits
 
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE = 0, 1, 2
 SUBCOMMANDS = {
-    "stubs": "grader.stubs",
-    "batch": "grader.batch",
-    "release": "grader.release",
-    "gradescope-package": "grader.release",
-    "check": "grader.selfcheck",
+    "stubs": ("grader.stubs", "main"),
+    "batch": ("grader.batch", "main"),
+    "release": ("grader.release", "main"),
+    "gradescope-package": ("grader.release", "gradescope_main"),
+    "check": ("grader.selfcheck", "main"),
 }
+"""Subcommand -> (module, function taking the remaining arguments)."""
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SUBCOMMANDS:
+        module_name, function = SUBCOMMANDS[argv[0]]
         try:
-            module = importlib.import_module(SUBCOMMANDS[argv[0]])
-        except ModuleNotFoundError:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
             print(
                 f"error: `{argv[0]}` is an instructor command; it is not part of this "
                 "student release.",
                 file=sys.stderr,
             )
             return EXIT_USAGE
-        return (
-            module.main(argv[1:])
-            if argv[0] != "gradescope-package"
-            else module.gradescope_main(argv[1:])
-        )
+        return getattr(module, function)(argv[1:])
     return grade_command(argv)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.submission import MAX_BYTES, SKIPPED
+from grader.submission import MAX_BYTES, package_files
 
 MAX_MEMBERS = 1000
 
@@ -42,18 +41,12 @@ def pack(path: Path) -> Entry:
     if path.is_dir():
         buffer, total = io.BytesIO(), 0
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for root, dirs, files in os.walk(path):
-                skipped = SKIPPED(root, dirs + files)
-                dirs[:] = sorted(d for d in dirs if d not in skipped)
-                for name in sorted(f for f in files if f not in skipped):
-                    file = Path(root, name)
-                    if file.is_symlink():
-                        continue
-                    total += file.stat().st_size
-                    if total > MAX_BYTES:
-                        raise Refused(f"the folder holds more than {MAX_BYTES // 2**20} MB")
-                    info = zipfile.ZipInfo(file.relative_to(path).as_posix())
-                    zf.writestr(info, file.read_bytes(), zipfile.ZIP_DEFLATED)
+            for file in package_files(path):  # the files a grading of the folder would copy
+                total += file.stat().st_size
+                if total > MAX_BYTES:
+                    raise Refused(f"the folder holds more than {MAX_BYTES // 2**20} MB")
+                info = zipfile.ZipInfo(file.relative_to(path).as_posix())
+                zf.writestr(info, file.read_bytes(), zipfile.ZIP_DEFLATED)
         kind, data = "folder", buffer.getvalue()
     elif path.suffix in (".py", ".ipynb", ".zip") and path.is_file():
         if path.stat().st_size > MAX_BYTES:

@@ -7,12 +7,12 @@ hash of the probe, the torch version and the grader version.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from grader.replies import (
     parse_mse,
     parse_passes,
 )
+from grader.report import write_text_atomic
 
 CACHE_SCHEMA = 1
 
@@ -121,14 +122,9 @@ def _read_entry(path: Path, key: str) -> dict | None:
 
 def _write_entry(path: Path, key: str, value: dict) -> None:
     """Write atomically: concurrent graders either see the whole entry or none of it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"schema_version": CACHE_SCHEMA, "key": key, "value": value}, f)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only or full disk only costs speed
+    entry = {"schema_version": CACHE_SCHEMA, "key": key, "value": value}
+    with contextlib.suppress(OSError):  # a read-only or full disk only costs speed
+        write_text_atomic(path, json.dumps(entry))
 
 
 # ---- torch implementations of the probes ---------------------------------------------------
@@ -232,9 +228,10 @@ def _model(torch, request: dict) -> dict:
                 out += [*w[j].tolist(), b[j].item()]
         return out
 
+    count = param_count(kind, args, kwargs)
     reply: dict[str, object] = {
         "error": None,
-        "param_count": param_count(kind, args, kwargs),
+        "param_count": count,
         "outputs": None,
         "output_shape": None,
         "grads": None,
@@ -270,7 +267,6 @@ def _model(torch, request: dict) -> dict:
         for p in parameters():
             p.grad = None
         torch.stack([o.sum() for o in outputs]).sum().backward()
-        count = param_count(kind, args, kwargs)
         reply["grads"] = flat_params("grad") if mode == "backward" else [0.0] * count
         if request["value_inputs"]:
             reply["input_grads"] = [x.grad.tolist() for x in inputs]
@@ -278,10 +274,9 @@ def _model(torch, request: dict) -> dict:
 
 
 def _chain(torch, request: dict) -> dict:
-    """The same chain as one cumulative op: torch's own graph of 100,000 nodes takes seconds."""
+    """The same chain as one cumulative sum: torch's own graph of 100,000 nodes takes seconds."""
     leaves = torch.tensor(request["leaves"], requires_grad=True)
-    cumulative = torch.cumprod if request["op"] == "mul" else torch.cumsum
-    root = cumulative(leaves, dim=0)[-1]
+    root = torch.cumsum(leaves, dim=0)[-1]
     root.backward()
     return {"error": None, "root": root.item(), "grads": leaves.grad.tolist()}
 

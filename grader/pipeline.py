@@ -17,6 +17,7 @@ from pathlib import Path
 from grader import __version__, submission
 from grader.oracle import Oracle, installed_torch_version
 from grader.plugin import GradingPlugin
+from grader.replies import parse_error
 from grader.report import Report
 from grader.score import tally
 from grader.worker import Limits, Worker
@@ -137,8 +138,7 @@ def run_suites(plugin: GradingPlugin, files: list[Path]) -> dict:
     from pytest_jsonreport.plugin import JSONReport
 
     json_report = JSONReport()
-    with isolated_pytest() as log:
-        plugin.log = log
+    with isolated_pytest():
         pytest.main(pytest_args(files) + ["--json-report-file=none"], plugins=[plugin, json_report])
     return json_report.report or {"tests": []}
 
@@ -182,19 +182,19 @@ def submission_errors(found: submission.Submission, worker: Worker) -> list[dict
     if found.problem:
         errors.append({"kind": "submission", "message": found.problem})
     load = worker.load_reply or {}
-    if load.get("import_error"):
-        e = load["import_error"]
-        where = f" at {e['file']}:{e['line']}" if e.get("file") else ""
-        errors.append({"kind": "import", "message": f"{e['type']}{where}: {e['message']}"})
-    for e in load.get("cell_errors", []):
+    if load.get("import_error"):  # parsed like every reply: checked, non-printables escaped
+        e = parse_error(load["import_error"])
+        where = f" at {e.file}:{e.line}" if e.file else ""
+        errors.append({"kind": "import", "message": f"{e.type}{where}: {e.message}"})
+    for cell_error in load.get("cell_errors", []):
+        e = parse_error(cell_error)
         errors.append(
             {
                 "kind": "notebook_cell",
-                "message": f"{e.get('file')} line {e.get('line')} raised "
-                f"{e.get('type')}: {e.get('message')}",
+                "message": f"{e.file} line {e.line} raised {e.type}: {e.message}",
             }
         )
-    missing = sorted(set(SECTION_NAMES) - set(load.get("names", SECTION_NAMES)))
+    missing = sorted(set(API_NAMES) - set(load.get("names", API_NAMES)))
     if load and not load.get("import_error") and missing:
         errors.append(
             {
@@ -207,4 +207,4 @@ def submission_errors(found: submission.Submission, worker: Worker) -> list[dict
     return errors
 
 
-SECTION_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "mse_loss", "train")
+API_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "mse_loss", "train")

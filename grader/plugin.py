@@ -7,7 +7,6 @@ pytest-json-report carries in the test's metadata.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 
 import pytest
@@ -42,8 +41,6 @@ class GradingPlugin:
         self.grader_errors: list[str] = []
         self.held_back = 0.0
         """Points of hidden tests that were present but not run."""
-        self.log: io.StringIO | None = None
-        """pytest's own terminal output, kept for debugging the grader."""
 
     @pytest.fixture
     def worker(self) -> Worker:

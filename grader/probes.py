@@ -115,14 +115,12 @@ class Model:
 
 @dataclass(frozen=True)
 class Chain:
-    """`n = leaves[0]`, then `n = n <op> leaf` for every other leaf, then `n.backward()`."""
+    """`n = leaves[0]`, then `n = n + leaf` for every other leaf, then `n.backward()`."""
 
-    op: str
-    """add or mul."""
     leaves: tuple[float, ...]
 
     def request(self) -> dict:
-        return {"probe": "chain", "op": self.op, "leaves": list(self.leaves)}
+        return {"probe": "chain", "leaves": list(self.leaves)}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ here into frozen dataclasses. Anything else is a ProtocolError, never a pass.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -215,7 +214,3 @@ def _int(x: object) -> int:
     if isinstance(x, bool) or not isinstance(x, int):
         raise ProtocolError("a count in the reply was not an integer")
     return x
-
-
-def is_number(x: Number) -> bool:
-    return isinstance(x, float) and not math.isnan(x)

@@ -15,7 +15,6 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-SKIPPED = shutil.ignore_patterns("__pycache__", ".git", ".ipynb_checkpoints", "*.pyc", ".venv")
 SKIPPED_FOLDERS = {"__pycache__", ".git", ".ipynb_checkpoints", ".venv"}
 MAX_BYTES = 20 * 1024 * 1024
 BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
@@ -48,7 +47,7 @@ class Submission:
         if self.kind == "package":
             target = dest / "exercises"
             target.mkdir()
-            for file in _package_files(self.path):
+            for file in package_files(self.path):
                 copy = target / file.relative_to(self.path)
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(file, copy, follow_symlinks=False)
@@ -94,7 +93,7 @@ def load(path: Path) -> Submission:
 
 
 def _package(path: Path) -> Submission:
-    files = _package_files(path)
+    files = package_files(path)
     _check_size(sum(p.stat().st_size for p in files), path)
     digest = hashlib.sha256()
     problems = []
@@ -120,7 +119,7 @@ def _package(path: Path) -> Submission:
     return Submission(path, "package", digest.hexdigest(), problem=problem)
 
 
-def _package_files(root: Path) -> list[Path]:
+def package_files(root: Path) -> list[Path]:
     """The regular files of a package folder, without caches and without following links."""
     return sorted(
         p for p in _walk(root) if not p.is_symlink() and p.is_file() and p.suffix != ".pyc"

@@ -144,6 +144,9 @@ class Worker:
                 for key in ("names", "cell_errors"):
                     if not isinstance(reply.get(key), list):
                         raise ProtocolError(f"the load reply has no list {key!r}")
+                errors = [reply.get("import_error") or {}, *reply["cell_errors"]]
+                if not all(isinstance(error, dict) for error in errors):
+                    raise ProtocolError("the load reply's errors are not error descriptions")
             except WorkerUnavailable:
                 raise
             except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:

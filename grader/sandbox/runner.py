@@ -176,13 +176,13 @@ def mse(submission: Submission, request: dict) -> dict:
 
 
 def chain(submission: Submission, request: dict) -> dict:
-    """A chain `n = n <op> leaf` over many leaves: deeper than any recursion limit."""
+    """A chain `n = n + leaf` over many leaves: deeper than any recursion limit."""
     (Value,) = submission.api("Value")
     leaves = [Value(x) for x in request["leaves"]]
     node = leaves[0]
     for leaf in leaves[1:]:
-        node = node * leaf if request["op"] == "mul" else node + leaf
-    _check_values(Value, [node], f"the {request['op']} op")
+        node = node + leaf
+    _check_values(Value, [node], "the add op")
     node.backward()
     return {"root": _number(node.data), "grads": _numbers(leaves, "grad")}
 
