@@ -20,11 +20,13 @@ from grader.worker import Limits
 
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE = 0, 1, 2
 SUBCOMMANDS = {
+    "explain": ("grader.explain", "main"),
     "stubs": ("grader.stubs", "main"),
     "batch": ("grader.batch", "main"),
     "release": ("grader.release", "main"),
     "gradescope-package": ("grader.release", "gradescope_main"),
     "check": ("grader.selfcheck", "main"),
+    "expectations": ("grader.expectations", "main"),
 }
 """Subcommand -> (module, function taking the remaining arguments)."""
 
@@ -52,8 +54,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m grader",
         description="Grade a from-scratch autograd submission against PyTorch.",
-        epilog="Instructor commands: python -m grader {stubs,check,release,gradescope-package,"
-        "batch} --help",
+        epilog="After grading: python -m grader explain TEST_ID (a failing graph, node by node). "
+        "Instructor commands: python -m grader {stubs,check,expectations,release,"
+        "gradescope-package,batch} --help",
     )
     p.add_argument(
         "path",
@@ -89,6 +92,12 @@ def parser() -> argparse.ArgumentParser:
         help="also write a Markdown summary to FILE (e.g. for $GITHUB_STEP_SUMMARY)",
     )
     p.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write a feedback page to FILE: your failing graphs and loss curves, drawn",
+    )
+    p.add_argument(
         "--fail-under", type=float, metavar="N", help="exit with status 1 when the score is below N"
     )
     p.add_argument(
@@ -111,9 +120,18 @@ def parser() -> argparse.ArgumentParser:
         help="the instructor's course file holding secret_seed (default: course.json)",
     )
     p.add_argument(
+        "--expectations",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="read expected values from DIR first (written by `python -m grader expectations "
+        "--out DIR`, e.g. the hidden tests' on the course's autograder)",
+    )
+    p.add_argument(
         "--no-cache",
         action="store_true",
-        help="compute every expectation with torch instead of the oracle cache",
+        help="compute every expectation with torch: no shipped expectations, no cache",
     )
     p.add_argument(
         "--limit",
@@ -127,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
         "-v",
         "--verbose",
         action="store_true",
-        help="show every failing case, not just the first of each test",
+        help="show every case that did not pass, with code that reproduces a failing graph",
     )
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only the score line")
     p.add_argument("--version", action="version", version=f"scratchgrad {__version__}")
@@ -143,6 +161,8 @@ def grade_command(argv: list[str]) -> int:
             cache_dir=None if args.no_cache else default_cache_dir(),
             run_hidden=args.hidden,
             secret_seed=course_seed(args.course) if args.hidden else None,
+            expectations=tuple(args.expectations),
+            torch_only=args.no_cache,
         )
         report = grade(args.path, options)
     except UsageError as exc:
@@ -176,6 +196,10 @@ def write_outputs(report: Report, args: argparse.Namespace) -> None:
         write_text_atomic(args.junit_xml, export.junit_xml(native))
     if args.markdown:
         write_text_atomic(args.markdown, export.markdown(native))
+    if args.html:
+        from grader import html
+
+        write_text_atomic(args.html, html.render(native))
     if args.classroom:
         payload, points = export.classroom(native)
         print(points)

@@ -15,18 +15,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__, submission
+from grader.blame import blame
 from grader.oracle import Oracle, installed_torch_version
 from grader.plugin import GradingPlugin
-from grader.replies import parse_error
+from grader.protocol import API_NAMES
 from grader.report import Report
-from grader.score import tally
+from grader.score import outcomes, tally
 from grader.worker import Limits, Worker
 
 SUITES = Path(__file__).with_name("suites")
 HIDDEN_SUITES = Path(__file__).with_name("hidden")
 HELD_BACK_FILE = Path(__file__).with_name("hidden_points.json")
 """Written by `release`, where the hidden suites are left out: how many points they hold."""
-SECTION_IDS = ("forward", "backward", "backprop", "nn", "training", "stretch")
+SECTION_IDS = ("forward", "backward", "backprop", "nn", "training")
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,13 @@ class Options:
     """Run the hidden suites (present only in the instructor's copy and the autograder)."""
     secret_seed: int | None = None
     """Seed for hidden tests' inputs, from the course configuration."""
+    expectations: tuple[Path, ...] = ()
+    """Expectation files or folders to read before the cache (`--expectations DIR`)."""
+    torch_only: bool = False
+    """Compute every expectation with torch: no shipped expectations, no cache (--no-cache)."""
 
 
-def grade(path: Path, options: Options) -> Report:
+def grade(path: Path, options: Options, oracles: tuple[Oracle, Oracle] | None = None) -> Report:
     """Grade the submission at `path` and return its report.
 
     1. `submission.load` reads the submission as files (a notebook as JSON) and fingerprints
@@ -53,17 +58,30 @@ def grade(path: Path, options: Options) -> Report:
     2. A `Worker` (a confined `python -I -S` subprocess) imports a copy of it on the first
        request, and again after a timeout or crash.
     3. pytest runs the grader's suites in this process with `GradingPlugin`: each test sends
-       probes (inputs only) to the worker, asks the `Oracle` (torch, or its cache) for the
-       expected numbers, compares them and leaves a status and feedback.
-    4. `score.tally` turns pytest-json-report's results into sections and points.
-    5. The `Report` gathers points, errors, the environment and the limits that were in force.
+       probes (inputs only) to the worker, checks each reply at the boundary (`protocol`),
+       asks the `Oracle` (shipped expectations, the cache, or torch) for the expected
+       numbers, compares them and leaves a status, feedback and what it relied on.
+    4. `blame` charges each failure to the task where the bug is, and lists what to fix
+       first; `tally` turns the charged cases into sections and points.
+    5. The `Report` gathers points, root causes, problems, the environment and the limits.
+
+    `oracles` (public, hidden) replaces the oracles made from `options`.
     """
     started, clock = datetime.now(timezone.utc), time.monotonic()
     found = submission.load(path)
-    oracle = Oracle(options.cache_dir)
+    oracle, hidden_oracle = oracles or (
+        Oracle(
+            None if options.torch_only else options.cache_dir,
+            options.expectations,
+            shipped=not options.torch_only,
+        ),
+        Oracle(None, options.expectations, shipped=False),
+    )
+    if options.torch_only:
+        oracle.prefetch_torch()
     with Worker(found, options.limits) as worker:
         plugin = GradingPlugin(
-            worker, oracle, Oracle(None), options.secret_seed, options.run_hidden
+            worker, oracle, hidden_oracle, options.secret_seed, options.run_hidden
         )
         raw = run_suites(plugin, suite_files(options))
         errors = submission_errors(found, worker) + [
@@ -71,13 +89,15 @@ def grade(path: Path, options: Options) -> Report:
         ]
         limits = dict(worker.limits_in_force)
         output = worker.output
-    sections = tally(raw)
-    core = [s for s in sections if not s.extra_credit]
+    blocking = next((e["message"] for e in errors if e["kind"] in BLOCKING), None)
+    cases, causes = blame(outcomes(raw), blocking)
+    sections = tally([(case.id.split("::", 1)[0], case) for case in cases])
     return Report(
-        score=round(sum(s.score for s in core), 4),
-        max_score=round(sum(s.max_score for s in core), 4),
+        score=sum(s.score for s in sections),
+        max_score=sum(s.max_score for s in sections),
         sections=tuple(sections),
-        hidden_points_held_back=round(plugin.held_back + released_hidden_points(), 4),
+        root_causes=tuple(causes),
+        hidden_points_held_back=plugin.held_back + released_hidden_points(),
         errors=tuple(errors),
         submission={"path": str(path), "kind": found.kind, "sha256": found.sha256},
         environment={
@@ -95,6 +115,10 @@ def grade(path: Path, options: Options) -> Report:
         started_at=started.isoformat(timespec="seconds"),
         duration_s=round(time.monotonic() - clock, 3),
     )
+
+
+BLOCKING = ("submission", "import", "missing_names")
+"""Kinds of problem that stop the submission as a whole: shown once, before everything."""
 
 
 def suite_files(options: Options) -> list[Path]:
@@ -181,21 +205,22 @@ def submission_errors(found: submission.Submission, worker: Worker) -> list[dict
     errors = []
     if found.problem:
         errors.append({"kind": "submission", "message": found.problem})
-    load = worker.load_reply or {}
-    if load.get("import_error"):  # parsed like every reply: checked, non-printables escaped
-        e = parse_error(load["import_error"])
+    load = worker.load_reply
+    if load is None:
+        return errors
+    if load.import_error is not None:
+        e = load.import_error
         where = f" at {e.file}:{e.line}" if e.file else ""
         errors.append({"kind": "import", "message": f"{e.type}{where}: {e.message}"})
-    for cell_error in load.get("cell_errors", []):
-        e = parse_error(cell_error)
+    for e in load.cell_errors:
         errors.append(
-            {
-                "kind": "notebook_cell",
-                "message": f"{e.file} line {e.line} raised {e.type}: {e.message}",
-            }
+            {"kind": "notebook_cell", "message": f"{e.file} line {e.line} raised {e.type}: {e.message}"}
         )
-    missing = sorted(set(API_NAMES) - set(load.get("names", API_NAMES)))
-    if load and not load.get("import_error") and missing:
+    if load.cell_error_count > len(load.cell_errors):
+        more = load.cell_error_count - len(load.cell_errors)
+        errors.append({"kind": "notebook_cell", "message": f"and {more} more cells raised"})
+    missing = [name for name in API_NAMES if name not in load.names]
+    if load.import_error is None and missing:
         errors.append(
             {
                 "kind": "missing_names",
@@ -205,6 +230,3 @@ def submission_errors(found: submission.Submission, worker: Worker) -> list[dict
             }
         )
     return errors
-
-
-API_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "mse_loss", "train")

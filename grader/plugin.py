@@ -1,25 +1,29 @@
 """The pytest plugin object that connects the grader's suites to one submission's worker.
 
-It provides the fixtures (`worker`, `oracle`, `secret_seed`), spreads each test's points over
-its parametrized cases, and turns every test's ending into a status and feedback that
+It provides the fixtures (`lab`: the worker, the oracle and the case record; `secret_seed`),
+spreads each test's points over its parametrized cases in exact eighths, and turns every test's
+ending into a status, feedback and what the case learnt (`checks.Case`), which
 pytest-json-report carries in the test's metadata.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
-from grader.checks import Failure
-from grader.oracle import Oracle
+from grader.checks import Case, Failure, Lab
+from grader.oracle import Oracle, TorchMissing
 from grader.worker import Worker
 
 MARKERS = (
     "points(n): points of this test, shared equally by its parametrized cases",
     "task(id): the exercise task this test checks, e.g. '2.4'",
     "hidden: a hidden test, run only where the instructor's suites are present",
+    "group(name): cases that check the same thing; by default a test function's cases",
+    "topology: a check of backward()'s walk (reuse, order): a wrong value there is a bug in "
+    "backward(), which excuses a failed one-pass check",
 )
+QUANTUM = 8
+"""Points are split into multiples of 1/8: sums of such numbers are exact in any order."""
 
 
 class GradingPlugin:
@@ -43,14 +47,12 @@ class GradingPlugin:
         """Points of hidden tests that were present but not run."""
 
     @pytest.fixture
-    def worker(self) -> Worker:
-        return self._worker
-
-    @pytest.fixture
-    def oracle(self, request: pytest.FixtureRequest) -> Oracle:
+    def lab(self, request: pytest.FixtureRequest) -> Lab:
         """Hidden tests use an oracle whose expectations never go to the shared cache."""
         hidden = request.node.get_closest_marker("hidden") is not None
-        return self._hidden_oracle if hidden else self._oracle
+        case = Case()
+        request.node.stash[CASE] = case
+        return Lab(self._worker, self._hidden_oracle if hidden else self._oracle, case)
 
     @pytest.fixture
     def secret_seed(self) -> int:
@@ -65,11 +67,14 @@ class GradingPlugin:
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        cases = Counter(_function_id(item) for item in items)
+        by_function: dict[str, list[pytest.Item]] = {}
         for item in items:
-            marker = item.get_closest_marker("points")
-            points = marker.args[0] if marker else 0.0
-            item.stash[POINTS] = points / cases[_function_id(item)]
+            by_function.setdefault(_function_id(item), []).append(item)
+        for cases in by_function.values():
+            marker = cases[0].get_closest_marker("points")
+            shares = split_points(marker.args[0] if marker else 0.0, len(cases))
+            for item, share in zip(cases, shares, strict=True):
+                item.stash[POINTS] = share
         if not self._run_hidden:
             hidden = [item for item in items if item.get_closest_marker("hidden")]
             self.held_back = sum(item.stash[POINTS] for item in hidden)
@@ -87,9 +92,19 @@ class GradingPlugin:
         if call.excinfo is None:
             item.stash[VERDICT] = ("passed", "")
         elif isinstance(call.excinfo.value, Failure):
-            item.stash[VERDICT] = (call.excinfo.value.status, _with_task(item, call.excinfo.value))
+            failure = call.excinfo.value
+            item.stash[VERDICT] = (failure.status, _with_task(item, failure))
+            case = item.stash.setdefault(CASE, Case())
+            if failure.whole_submission:
+                case.raised = "submission"
+            elif failure.error is not None and failure.error.type == "NotImplementedError":
+                case.raised = failure.error.task
         elif call.excinfo.errisinstance(pytest.skip.Exception):
             item.stash[VERDICT] = ("skipped", _skip_reason(call))
+        elif isinstance(call.excinfo.value, TorchMissing):
+            message = str(call.excinfo.value)
+            self.grader_errors.append(f"{item.nodeid}: {message}")
+            item.stash[VERDICT] = ("error", f"the grader could not check this test: {message}")
         else:
             message = f"{call.excinfo.typename}: {call.excinfo.value}"
             self.grader_errors.append(f"{item.nodeid}: {message}")
@@ -99,6 +114,8 @@ class GradingPlugin:
     def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo) -> dict:
         status, feedback = item.stash.get(VERDICT, ("error", "the test did not run"))
         task = item.get_closest_marker("task")
+        group = item.get_closest_marker("group")
+        case = item.stash.get(CASE, Case())
         return {
             "status": status,
             "feedback": feedback,
@@ -106,11 +123,27 @@ class GradingPlugin:
             "task": task.args[0] if task else None,
             "name": _name(item),
             "visibility": "hidden" if item.get_closest_marker("hidden") else "visible",
+            "group": group.args[0] if group else _function_id(item),
+            "needs": sorted(case.needs),
+            "gate": case.gate,
+            "topology": item.get_closest_marker("topology") is not None,
+            "consistent": case.consistent,
+            "details": case.details,
+            "raised": case.raised,
         }
+
+
+def split_points(points: float, cases: int) -> list[float]:
+    """`points` shared by `cases` in multiples of 1/QUANTUM, as evenly as that allows, the
+    larger shares first; they add up to `points` exactly."""
+    eighths = round(points * QUANTUM)
+    base, extra = divmod(eighths, cases)
+    return [(base + (i < extra)) / QUANTUM for i in range(cases)]
 
 
 POINTS = pytest.StashKey[float]()
 VERDICT = pytest.StashKey[tuple[str, str]]()
+CASE = pytest.StashKey[Case]()
 
 
 def _function_id(item: pytest.Item) -> str:

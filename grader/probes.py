@@ -1,23 +1,16 @@
 """Probes: what the suites ask of a submission, as plain-JSON requests.
 
-A probe is a graph of ops over leaves, a long chain, a model with given parameters, or a loss,
-that the worker runs through the public API and that the oracle runs in torch. Both answers are
-parsed by grader/replies.py; nothing else reaches a comparison.
+A probe is a graph of ops over leaves, a long chain, a model with given parameters, a loss, or
+a training run, that the worker runs through the public API and that the oracle runs in torch.
+The answers come back through grader/protocol.py; nothing else reaches a comparison.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
-from grader.replies import (
-    ModelResult,
-    PassResult,
-    SubmissionError,
-    parse_error,
-    parse_model,
-    parse_passes,
-)
-from grader.worker import Worker
+SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +29,11 @@ class Node:
         return [self.op] + [
             {"const": a} if c else a for a, c in zip(self.args, consts, strict=True)
         ]
+
+    def inputs(self) -> list[int]:
+        """The node indices among the args."""
+        consts = self.const_args or (False,) * len(self.args)
+        return [int(a) for a, c in zip(self.args, consts, strict=True) if not c]
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,11 @@ class Graph:
     """Built and back-propagated in order."""
     names: tuple[str, ...] = ()
     """Names for leaves in messages (x, y, a, b); others are called n0, n1, ..."""
+    preseed: bool = True
+    """Set root.grad = 1.0 before backward(), so that a backward() that forgets to is charged
+    only where that is checked (backprop's root-grad test), not in every rule."""
+    report: tuple[int, ...] | None = None
+    """The nodes whose data and grad come back (None: all)."""
 
     def request(self) -> dict:
         return {
@@ -66,10 +69,28 @@ class Graph:
             "passes": [
                 {"nodes": [n.request() for n in p.nodes], "root": p.root} for p in self.passes
             ],
+            "preseed": self.preseed,
+            "report": None if self.report is None else list(self.report),
         }
 
     def name(self, index: int) -> str:
         return self.names[index] if index < len(self.names) else f"n{index}"
+
+    def count(self, pass_index: int) -> int:
+        """How many nodes the reply reports for a pass."""
+        if self.report is not None:
+            return len(self.report)
+        return len(self.leaves) + len(self.passes[pass_index].nodes)
+
+    def expect(self) -> dict:
+        """What the reply must hold: per pass, how many nodes, and whether grads too."""
+        return {"passes": [(self.count(i), p.root is not None) for i, p in enumerate(self.passes)]}
+
+    def ops(self) -> set[str]:
+        return {node.op for p in self.passes for node in p.nodes}
+
+    def size(self) -> int:
+        return len(self.leaves) + sum(len(p.nodes) for p in self.passes)
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,36 @@ class Model:
             "train_kwargs": {"steps": self.steps, "lr": self.lr} if self.mode == "train" else {},
         }
 
+    def outputs_per_input(self) -> int:
+        """The last layer's size: each input gives that many outputs."""
+        if self.kind == "Neuron":
+            return 1
+        return self.args[1] if self.kind == "Layer" else self.args[1][-1]
+
+    def expect(self, param_count: int) -> dict:
+        """What a reply must hold once the submission's parameter count is the contract's."""
+        rows = len(self.inputs)
+        expect: dict = {"outputs": rows * self.outputs_per_input(), "output_shape": rows}
+        if self.mode in ("backward", "zero_grad"):
+            expect["grads"] = param_count
+        if self.mode == "backward" and self.value_inputs:
+            expect["input_grads"] = (rows, len(self.inputs[0]))
+        if self.mode == "train":
+            expect.update(losses=self.steps, params=param_count)
+        return expect
+
+
+@dataclass(frozen=True)
+class TrainCheck:
+    """train() against the contract's steps done with the student's own model, loss and
+    backward(): one run by the grader, one by train(), from the same start."""
+
+    model: Model
+    """The model (kind, args, kwargs, params), data, steps and lr; mode "train"."""
+
+    def request(self) -> dict:
+        return {**self.model.request(), "probe": "train_check"}
+
 
 @dataclass(frozen=True)
 class Chain:
@@ -140,31 +191,6 @@ class Mse:
         }
 
 
-# ---- running probes on the worker ------------------------------------------------------
-
-
-def ask(worker: Worker, request: dict, timeout_s: float | None = None) -> dict:
-    """Send a request; raise SubmissionError for the submission's errors, return the rest."""
-    load = worker.load()
-    if load.get("import_error"):
-        raise SubmissionError(parse_error(load["import_error"]), "import", blocked=True)
-    reply = worker.request(request, timeout_s)
-    if reply.get("error") is not None:
-        blocked = reply.get("where") == "blocked"
-        raise SubmissionError(parse_error(reply["error"]), str(reply.get("where")), blocked)
-    return reply
-
-
-def run_graph(worker: Worker, graph: Graph, timeout_s: float | None = None) -> list[PassResult]:
-    """Each pass's result; a pass in which the submission raised raises SubmissionError."""
-    reply = ask(worker, graph.request(), timeout_s)
-    return parse_passes(reply, graph)
-
-
-def run_model(worker: Worker, model: Model, timeout_s: float | None = None) -> ModelResult:
-    return parse_model(ask(worker, model.request(), timeout_s), model)
-
-
 # ---- graph builders for the suites --------------------------------------------------------
 
 
@@ -175,43 +201,22 @@ class Const:
     value: float
 
 
-def op_graph(op: str, *operands: float | Const, backward: bool = True) -> Graph:
-    """`out = op(operands)`, leaves named x (unary) or a, b (binary); backward from `out`."""
-    leaves = tuple(o for o in operands if not isinstance(o, Const))
-    names = ("x",) if len(leaves) == 1 else ("a", "b")[: len(leaves)]
-    args, const_args, next_leaf = [], [], 0
-    for operand in operands:
-        if isinstance(operand, Const):
-            args.append(operand.value)
-            const_args.append(True)
-        else:
-            args.append(next_leaf)
-            const_args.append(False)
-            next_leaf += 1
-    node = Node(op, tuple(args), tuple(const_args))
-    root = len(leaves) if backward else None
-    return Graph(leaves, (Pass((node,), root),), names=names[: len(leaves)] + ("out",))
-
-
-def operands_text(graph: Graph, *operands: float | Const) -> str:
-    """`x=0.5` or `a=2, b=-3` for messages; constants are shown in the expression instead."""
-    leaves = [o for o in operands if not isinstance(o, Const)]
-    return ", ".join(f"{graph.name(i)}={value:g}" for i, value in enumerate(leaves))
-
-
 class Builder:
     """Build a Graph node by node: `b.op("mul", a, Const(2))` returns the new node's index."""
 
     def __init__(self, *leaves: float, names: tuple[str, ...] = ()) -> None:
         self.leaves = leaves
-        self.names = names
+        self.names = list(names)
         self.passes: list[Pass] = []
         self.nodes: list[Node] = []
 
-    def op(self, op: str, *operands: int | Const) -> int:
+    def op(self, op: str, *operands: int | Const, name: str | None = None) -> int:
         args = tuple(o.value if isinstance(o, Const) else o for o in operands)
         self.nodes.append(Node(op, args, tuple(isinstance(o, Const) for o in operands)))
-        return len(self.leaves) + len(self.nodes) - 1
+        index = len(self.leaves) + len(self.nodes) - 1
+        if name is not None:
+            self.names += [f"n{i}" for i in range(len(self.names), index)] + [name]
+        return index
 
     def backward(self, root: int | None = None) -> None:
         """End this pass with backward() from `root` (default: the last node)."""
@@ -220,5 +225,179 @@ class Builder:
         self.passes.append(Pass(tuple(self.nodes), root))
         self.nodes = []
 
-    def graph(self) -> Graph:
-        return Graph(tuple(self.leaves), tuple(self.passes), self.names)
+    def forward_only(self) -> None:
+        self.passes.append(Pass(tuple(self.nodes), None))
+        self.nodes = []
+
+    def graph(self, **options) -> Graph:
+        return Graph(tuple(self.leaves), tuple(self.passes), tuple(self.names), **options)
+
+
+def op_graph(
+    op: str, *operands: float | Const, backward: bool = True, upstream: float | None = None
+) -> Graph:
+    """`out = op(operands)`, leaves named x (unary) or a, b (binary); backward from `out`, or,
+    with `upstream`, from `y = out * c` where c is a leaf Value holding `upstream`."""
+    leaves = [o for o in operands if not isinstance(o, Const)]
+    names = ["x"] if len(leaves) == 1 else ["a", "b"][: len(leaves)]
+    if upstream is not None:
+        leaves.append(upstream)
+        names.append("c")
+    b = Builder(*leaves, names=tuple(names))
+    positions = iter(range(len(leaves)))
+    out = b.op(op, *(o if isinstance(o, Const) else next(positions) for o in operands), name="out")
+    if upstream is not None:
+        b.op("mul", out, len(leaves) - 1, name="y")
+    if backward:
+        b.backward()
+    else:
+        b.forward_only()
+    return b.graph()
+
+
+def derived_graph(op: str, *operands: float | Const) -> Graph:
+    """A derived op, or an op with a number on the left, built from primitives as the
+    reference builds it: -x = x * -1, a - b = a + b * -1, a / b = a * b ** -1, and
+    k - x = x * -1 + k, k / x = x ** -1 * k, k + x = x + k, k * x = x * k."""
+    leaves = tuple(o for o in operands if not isinstance(o, Const))
+    b = Builder(*leaves)
+    if isinstance(operands[0], Const):  # a number on the left of the leaf x (leaf 0)
+        k = operands[0]
+        inverse = {"sub": ("mul", Const(-1.0)), "div": ("pow", Const(-1))}
+        if op in inverse:
+            x = b.op(inverse[op][0], 0, inverse[op][1])
+            b.op("add" if op == "sub" else "mul", x, k)
+        else:
+            b.op(op, 0, k)
+    elif op == "neg":
+        b.op("mul", 0, Const(-1.0))
+    elif op == "sub":
+        b.op("add", 0, b.op("mul", 1, Const(-1.0)))
+    else:  # div
+        b.op("mul", 0, b.op("pow", 1, Const(-1)))
+    b.backward()
+    return b.graph()
+
+
+def reuse_graph(op: str, x: float, upstream: float | None = None) -> Graph:
+    """`out = x op x`: one Value on both sides, so the rule must add both contributions."""
+    leaves, names = [x], ["x"]
+    if upstream is not None:
+        leaves.append(upstream)
+        names.append("c")
+    b = Builder(*leaves, names=tuple(names))
+    out = b.op(op, 0, 0, name="out")
+    if upstream is not None:
+        b.op("mul", out, 1, name="y")
+    b.backward()
+    return b.graph()
+
+
+WIDTH, DEPTH = 32, 30
+"""The one-pass graphs: 32 values mixed through 30 layers: 3,000 to 5,000 nodes, 150 deep."""
+
+
+def mixing(op: str):
+    """A large graph of `op`: each layer mixes pairs of values of the one below (a butterfly),
+    so each node feeds many later ones. Values and grads stay positive and moderate; the
+    graph of "mul" holds only +-1, so that its products stay exact."""
+    if op == "mul":
+        leaves = [(-1.0) ** (i * i // 3) for i in range(WIDTH)]
+    else:
+        leaves = [round(0.3 + 0.6 * ((i * 0.6180339887498949) % 1), 12) for i in range(WIDTH)]
+    b = Builder(*leaves)
+    level = list(range(WIDTH))
+    for depth in range(DEPTH):
+        stride = 1 << (depth % (WIDTH.bit_length() - 1))
+        level = [cell(b, op, level[j], level[j ^ stride]) for j in range(WIDTH)]
+    root = level[0]
+    for node in level[1:]:
+        root = b.op("add" if op != "mul" else "mul", root, node)
+    b.backward()
+    return b.graph(report=(*range(WIDTH), root))
+
+
+def cell(b: Builder, op: str, a: int, other: int) -> int:
+    """One mixing step through `op`, from values in (0, 1) to a value in (0, 1)."""
+    if op in ("add", "mul"):
+        return b.op(op, a, other)
+    part = {
+        "pow": lambda: b.op("pow", a, Const(2)),
+        "tanh": lambda: b.op("tanh", a),
+        "exp": lambda: b.op("exp", b.op("mul", a, Const(0.3))),
+        "relu": lambda: b.op("relu", b.op("add", a, Const(-0.25))),
+        "log": lambda: b.op("log", b.op("add", a, Const(1.0))),
+    }[op]()
+    return b.op("add", b.op("mul", part, Const(0.45)), b.op("mul", other, Const(0.5)))
+
+
+def operands_text(graph: Graph, *operands: float | Const) -> str:
+    """`x=0.5` or `a=2, b=-3` for messages; constants are shown in the expression instead."""
+    leaves = [o for o in operands if not isinstance(o, Const)]
+    return ", ".join(f"{graph.name(i)}={value:g}" for i, value in enumerate(leaves))
+
+
+def seeded(seed: str) -> random.Random:
+    """A generator whose draws are the same on every Python and platform (string seeds hash
+    with SHA-512 in `random`), so that probes, and the expectations shipped for them, are data."""
+    return random.Random(seed)
+
+
+def layer_sizes(model: Model) -> list[int]:
+    """nin, then each layer's size: [3, 4, 4, 1] for MLP(3, [4, 4, 1])."""
+    if model.kind == "Neuron":
+        return [model.args[0], 1]
+    if model.kind == "Layer":
+        return [model.args[0], model.args[1]]
+    return [model.args[0], *model.args[1]]
+
+
+def activations(model: Model) -> list[str]:
+    """Each layer's activation, as the contract says."""
+    count = len(layer_sizes(model)) - 1
+    hidden = model.kwargs.get("activation", "tanh")
+    if model.kind != "MLP":
+        return [hidden]
+    return [hidden] * (count - 1) + [model.kwargs.get("output_activation", "tanh")]
+
+
+def model_graph(model: Model, bias_first: bool = True) -> tuple[Graph, list[int]]:
+    """The model's computation written out with Value ops, as docs/api.md describes it, over
+    leaves holding its parameters (and its inputs, when they are Values). Run on the student's
+    own engine, it says what their Neuron, Layer and MLP should give with their own ops.
+
+    `bias_first`: each neuron sums b + w0*x0 + w1*x1 + ... (as `sum(..., b)` does); otherwise
+    w0*x0 + w1*x1 + ... + b. Returns the graph and the output nodes, in order."""
+    params = list(model.params or ())
+    leaves = params + ([x for row in model.inputs for x in row] if model.value_inputs else [])
+    b = Builder(*leaves)
+    sizes, acts = layer_sizes(model), activations(model)
+    outputs = []
+    for row_index, row in enumerate(model.inputs):
+        if model.value_inputs:
+            first = len(params) + row_index * len(row)
+            xs: list = list(range(first, first + len(row)))
+        else:
+            xs = [Const(x) for x in row]
+        offset = 0
+        for nin, nout, act in zip(sizes, sizes[1:], acts):
+            ys = []
+            for _ in range(nout):
+                weights, bias = range(offset, offset + nin), offset + nin
+                offset += nin + 1
+                products = [b.op("mul", w, x) for w, x in zip(weights, xs, strict=True)]
+                total = bias if bias_first else products.pop(0)
+                for term in products + ([] if bias_first else [bias]):
+                    total = b.op("add", total, term)
+                ys.append(b.op(act, total) if act != "linear" else total)
+            xs = ys
+        outputs += xs
+    if model.mode in ("backward", "zero_grad"):
+        total = outputs[0]
+        for out in outputs[1:]:
+            total = b.op("add", total, out)
+        b.backward(total)
+    else:
+        b.forward_only()
+    report = (*outputs, *range(len(leaves)))
+    return b.graph(report=report), list(outputs)

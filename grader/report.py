@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from grader.blame import RootCause
+from grader.protocol import printable
 from grader.score import SectionResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_UMASK = os.umask(0o22)
+os.umask(_UMASK)
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 
 
@@ -19,10 +24,12 @@ class Report:
     """Everything one grading run found; `to_json` is the report file's content."""
 
     score: float
-    """Points in the core sections (extra credit excluded)."""
+    """Points earned (multiples of 1/8: any sum of them is exact)."""
     max_score: float
-    """Points available in the core sections that were run."""
+    """Points available in the sections that were run."""
     sections: tuple[SectionResult, ...]
+    root_causes: tuple[RootCause, ...]
+    """What to fix, in the order to fix it: one entry per task that is wrong."""
     hidden_points_held_back: float
     """Points of hidden tests that only the course's autograder runs."""
     errors: tuple[dict, ...]
@@ -37,12 +44,18 @@ class Report:
     duration_s: float
 
     def to_json(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, **asdict(self)}
+        return {"schema_version": SCHEMA_VERSION, **_finite(asdict(self))}
 
-    @property
-    def extra_credit(self) -> tuple[float, float]:
-        extra = [s for s in self.sections if s.extra_credit]
-        return sum(s.score for s in extra), sum(s.max_score for s in extra)
+
+def _finite(value):
+    """Plain JSON: a NaN or infinity the submission gave becomes the string "nan", "inf"."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -52,6 +65,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # as open() would: mkstemp makes it private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -59,7 +73,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_json(report: Report, path: Path) -> None:
-    write_text_atomic(path, json.dumps(report.to_json(), indent=2) + "\n")
+    write_text_atomic(path, json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")
 
 
 def schema() -> dict:
@@ -67,8 +81,12 @@ def schema() -> dict:
 
 
 def render(report: Report, verbose: bool = False) -> str:
-    """Per-section table, then failing tests with feedback, then errors, then the score."""
+    """The problem that stops everything (if any), the section table, what to fix first
+    (one entry per wrong task, in order), and the score; -v adds every case that failed."""
     lines = [f"scratchgrad: grading {report.submission['path']} ({report.submission['kind']})", ""]
+    if report.errors:
+        lines += ["Problems with the submission:"]
+        lines += [f"  {e['kind']}: {e['message']}" for e in report.errors] + [""]
     width = max([len(s.title) for s in report.sections] + [20])
     for section in report.sections:
         passed = sum(t.status == "passed" for t in section.tests)
@@ -76,47 +94,49 @@ def render(report: Report, verbose: bool = False) -> str:
             f"  {section.title:<{width}}  {_pts(section.score):>6} / "
             f"{_pts(section.max_score):<6} ({passed}/{len(section.tests)} tests passed)"
         )
-    failing = [(s, t) for s in report.sections for t in s.tests if t.status != "passed"]
-    if failing:
-        lines += [
-            "",
-            "What to fix:" if any(t.status != "skipped" for _, t in failing) else "Not run:",
-        ]
-        shown = failing if verbose else _one_per_test(failing)
-        for _section, test in shown:
-            lines.append(f"  [{test.status}] {test.id}")
-            lines.append(f"      {test.feedback}")
-        if len(shown) < len(failing):
-            lines.append(
-                f"  ... and {len(failing) - len(shown)} more failing cases of the same "
-                "tests (-v shows all; the JSON report has every one)"
-            )
-    if report.errors:
-        lines += ["", "Problems with the submission:"]
-        lines += [f"  {e['kind']}: {e['message']}" for e in report.errors]
+    causes = [c for c in report.root_causes if c.task != "submission" or not report.errors]
+    if causes:
+        lines += ["", "What to fix, in this order:"]
+        for number, cause in enumerate(causes, start=1):
+            name = "" if cause.task == "submission" else f"Task {cause.task}, "
+            lines.append(f"  {number}. {name}{cause.title} (-{_pts(cause.points_lost)} points)")
+            lines.append(f"     {cause.message}")
+            extra = _counts(cause)
+            if extra:
+                lines.append(f"     {extra}")
+    elif report.errors and any(t.status != "passed" for s in report.sections for t in s.tests):
+        lines += ["", "Every test is blocked by the problem above: fix it first."]
+    if verbose:
+        failing = [t for s in report.sections for t in s.tests if t.status != "passed"]
+        if failing:
+            lines += ["", "Every case that did not pass:"]
+            for test in failing:
+                lines.append(f"  [{test.status}] {test.id}")
+                lines.append(f"      {test.feedback}")
+                reproduce = (test.details or {}).get("reproduce")
+                if reproduce:
+                    lines += [f"      | {line}" for line in reproduce.splitlines()]
     lines.append("")
     lines.append(f"Score: {_pts(report.score)}/{_pts(report.max_score)}")
-    extra, extra_max = report.extra_credit
-    if extra_max:
-        lines.append(f"Extra credit: {_pts(extra)}/{_pts(extra_max)}")
     if report.hidden_points_held_back:
         lines.append(
             f"Hidden tests worth {_pts(report.hidden_points_held_back)} more points run "
             "only in the course's autograder."
         )
-    return "\n".join(lines)
+    return "\n".join(printable(line, 2000) for line in lines)
 
 
-def _one_per_test(failing: list) -> list:
-    """The first failing case of each test function: one bug, one message."""
-    seen, shown = set(), []
-    for section, test in failing:
-        function = test.id.split("[", 1)[0]
-        if function not in seen:
-            seen.add(function)
-            shown.append((section, test))
-    return shown
+def _counts(cause: RootCause) -> str:
+    parts = []
+    if len(cause.cases) > 1:
+        parts.append(f"{len(cause.cases)} of its cases fail")
+    if cause.blocks:
+        sections = sorted({b.split("::", 1)[0] for b in cause.blocks})
+        parts.append(f"it also blocks {len(cause.blocks)} cases in {', '.join(sections)}")
+    if not parts:
+        return ""
+    return "; ".join(parts) + " (-v shows every case)"
 
 
 def _pts(x: float) -> str:
-    return f"{x:g}" if x == int(x) else f"{x:.2f}"
+    return f"{x:g}" if x == int(x) else f"{x:.3f}".rstrip("0")

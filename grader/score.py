@@ -1,23 +1,59 @@
-"""Score: turn pytest-json-report's raw results into sections, tests and points."""
+"""Score: pytest-json-report's raw results as case outcomes, then sections of points.
+
+`outcomes` reads what each case found; grader/blame.py decides what it costs; `tally` groups
+the charged cases into sections.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 SECTIONS = {
-    "forward": ("Forward pass of each op", False),
-    "backward": ("Backward rule of each op", False),
-    "backprop": ("backward() through whole graphs", False),
-    "nn": ("Neuron, Layer and MLP", False),
-    "training": ("Loss and training loop", False),
-    "stretch": ("Stretch: 100,000-op graphs (extra credit)", True),
+    "forward": "Forward pass of each op",
+    "backward": "Backward rule of each op",
+    "backprop": "backward() through whole graphs",
+    "nn": "Neuron, Layer and MLP",
+    "training": "Loss and training loop",
 }
-"""Section id -> (title, extra credit). A suite file test_<id>.py holds each section's tests."""
+"""Section id -> title. A suite file test_<id>.py holds each section's tests."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one test case found, before blame."""
+
+    id: str
+    """section::test[case], stable across runs."""
+    section: str
+    name: str
+    """What it checks, in words."""
+    task: str | None
+    """The exercise task it checks."""
+    status: str
+    """passed, failed, error, timeout or skipped."""
+    points: float
+    feedback: str
+    visibility: str
+    duration_s: float
+    group: str
+    """Cases that check the same thing (by default, one test function's cases)."""
+    needs: frozenset[str]
+    """Earlier tasks the check relies on."""
+    gate: bool
+    """A one-pass check: its task's points count only when it passes."""
+    topology: bool
+    """A check of backward()'s walk: a wrong value here is a bug in backward()."""
+    consistent: bool | None
+    """After a failure: the student's own engine agrees with their code (checks.Case)."""
+    raised: str | None
+    """A task whose stub was hit ("3.1"), or "submission" when the submission as a whole
+    could not run the check (import error, missing name)."""
+    details: dict | None
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One test case's verdict and points."""
+    """One test case's verdict and points, as the report shows it."""
 
     id: str
     """section::test[case], stable across runs."""
@@ -26,7 +62,7 @@ class CaseResult:
     task: str | None
     """The exercise task it checks."""
     status: str
-    """passed, failed, error, timeout or skipped."""
+    """passed, failed, error, timeout, skipped or blocked."""
     score: float
     max_score: float
     feedback: str
@@ -34,6 +70,10 @@ class CaseResult:
     visibility: str
     """visible or hidden."""
     duration_s: float
+    blocked_by: str | None
+    """The earlier task (or "submission") that made this case fail or not count."""
+    details: dict | None
+    """Data for the feedback page: the failing graph, model or loss curves."""
 
 
 @dataclass(frozen=True)
@@ -44,31 +84,33 @@ class SectionResult:
     title: str
     score: float
     max_score: float
-    extra_credit: bool
     tests: tuple[CaseResult, ...]
 
 
-def tally(raw: dict) -> list[SectionResult]:
-    """Group pytest-json-report's tests by section, in the fixed section order."""
+def outcomes(raw: dict) -> list[Outcome]:
+    """Each case of pytest-json-report's results, in the order the suites ran them."""
+    return [_outcome(test) for test in raw.get("tests", [])]
+
+
+def tally(cases: list[tuple[str, CaseResult]]) -> list[SectionResult]:
+    """Group (section, case) pairs by section, in the fixed section order."""
     by_section: dict[str, list[CaseResult]] = {}
-    for test in raw.get("tests", []):
-        section = section_of(test["nodeid"])
-        by_section.setdefault(section, []).append(_test_result(section, test))
-    results = []
-    for section, tests in by_section.items():
-        title, extra = SECTIONS.get(section, (section, False))
-        results.append(
-            SectionResult(
-                id=section,
-                title=title,
-                score=_points(sum(t.score for t in tests)),
-                max_score=_points(sum(t.max_score for t in tests)),
-                extra_credit=extra,
-                tests=tuple(tests),
-            )
-        )
+    for section, case in cases:
+        by_section.setdefault(section, []).append(case)
     order = list(SECTIONS)
-    return sorted(results, key=lambda s: (order.index(s.id) if s.id in order else len(order), s.id))
+    return [
+        SectionResult(
+            id=section,
+            title=SECTIONS.get(section, section),
+            score=sum(t.score for t in tests),
+            max_score=sum(t.max_score for t in tests),
+            tests=tuple(tests),
+        )
+        for section, tests in sorted(
+            by_section.items(),
+            key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]),
+        )
+    ]
 
 
 def section_of(nodeid: str) -> str:
@@ -78,26 +120,28 @@ def section_of(nodeid: str) -> str:
     return stem.removeprefix("hidden_").removeprefix("test_")
 
 
-def _test_result(section: str, test: dict) -> CaseResult:
+def _outcome(test: dict) -> Outcome:
     meta = test.get("metadata") or {}
-    status = meta.get("status", "error")
-    points = float(meta.get("points", 0.0))
+    section = section_of(test["nodeid"])
     duration = sum(
         float(test.get(phase, {}).get("duration", 0.0)) for phase in ("setup", "call", "teardown")
     )
     function = test["nodeid"].split("::", 1)[1]
-    return CaseResult(
+    return Outcome(
         id=f"{section}::{function}",
+        section=section,
         name=str(meta.get("name", function)),
         task=meta.get("task"),
-        status=status,
-        score=points if status == "passed" else 0.0,
-        max_score=points,
+        status=meta.get("status", "error"),
+        points=float(meta.get("points", 0.0)),
         feedback=str(meta.get("feedback", "")),
         visibility=str(meta.get("visibility", "visible")),
         duration_s=round(duration, 4),
+        group=str(meta.get("group", function.split("[", 1)[0])),
+        needs=frozenset(meta.get("needs", ())),
+        gate=bool(meta.get("gate", False)),
+        topology=bool(meta.get("topology", False)),
+        consistent=meta.get("consistent"),
+        raised=meta.get("raised"),
+        details=meta.get("details"),
     )
-
-
-def _points(x: float) -> float:
-    return round(x, 4)

@@ -17,6 +17,11 @@ from pathlib import Path
 
 SKIPPED_FOLDERS = {"__pycache__", ".git", ".ipynb_checkpoints", ".venv"}
 MAX_BYTES = 20 * 1024 * 1024
+"""Largest submission on disk (a notebook's outputs and a folder's data files count)."""
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+"""Largest amount of Python code in a submission: hundreds of times a real solution."""
+SKIP_TAG = "skip-grading"
+"""A notebook cell tagged so (or whose first line is `# skip-grading`) is not run."""
 BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 LINE_MAGIC = re.compile(r"^(\s*)(%|!|\?|[\w.\[\]]+\s*=\s*[%!])")
 HELP_SUFFIX = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
@@ -79,6 +84,7 @@ def load(path: Path) -> Submission:
         return _notebook(path)
     if path.suffix == ".py":
         _check_size(path.stat().st_size, path)
+        _check_source_size(path.stat().st_size, path)
         source = path.read_bytes()
         return Submission(
             path,
@@ -95,6 +101,12 @@ def load(path: Path) -> Submission:
 def _package(path: Path) -> Submission:
     files = package_files(path)
     _check_size(sum(p.stat().st_size for p in files), path)
+    if not any(p.suffix == ".py" for p in files):
+        raise UsageError(
+            f"The folder {path} holds no Python files. Pass the folder with your engine.py, "
+            "nn.py and train.py, or your .py file or notebook: python -m grader my_work.ipynb"
+        )
+    _check_source_size(sum(p.stat().st_size for p in files if p.suffix == ".py"), path)
     digest = hashlib.sha256()
     problems = []
     for file in files:
@@ -109,11 +121,6 @@ def _package(path: Path) -> Submission:
             f"The grader does not follow links: {', '.join(links[:5])} "
             f"{'is a link' if len(links) == 1 else 'are links'}; copy the files "
             "themselves into your folder."
-        )
-    if not any(p.suffix == ".py" for p in files):
-        problems.append(
-            f"The folder {path.name} holds no Python files: put your engine.py, nn.py and "
-            "train.py there, or grade your .py file or notebook instead."
         )
     problem = " ".join(p for p in problems if p) or None
     return Submission(path, "package", digest.hexdigest(), problem=problem)
@@ -177,11 +184,24 @@ def _notebook(path: Path) -> Submission:
         )
     cells = []
     for number, cell in enumerate(notebook.cells, start=1):
-        if cell.get("cell_type") == "code":
-            label = f"<cell {number} of {path.name}>"
-            cells.append({"label": label, "source": neutralise(_text(cell.get("source")))})
+        source = _text(cell.get("source"))
+        if cell.get("cell_type") == "code" and not _skipped(cell, source):
+            cells.append({"label": f"<cell {number} of {path.name}>", "source": source})
+    _check_source_size(sum(len(c["source"].encode("utf-8")) for c in cells), path)
+    for cell in cells:
+        cell["source"] = neutralise(cell["source"])
     problem = None if cells else f"The notebook {path.name} has no code cells."
     return Submission(path, "notebook", sha, cells=tuple(cells), problem=problem)
+
+
+def _skipped(cell: dict, source: str) -> bool:
+    """A demo cell the student keeps out of grading: tagged skip-grading, or so commented."""
+    tags = (cell.get("metadata") or {}).get("tags") or []
+    first = source.lstrip().split("\n", 1)[0].strip().lower()
+    return (isinstance(tags, list) and SKIP_TAG in tags) or first in (
+        f"# {SKIP_TAG}",
+        f"#{SKIP_TAG}",
+    )
 
 
 def _text(source: object) -> str:
@@ -249,6 +269,14 @@ class _LogicalLine:
         self.backslash = line.endswith("\\") and not comment
         if self.quote in ("'", '"') and not self.backslash:
             self.quote = None  # unterminated on its line: Python reports the syntax error
+
+
+def _check_source_size(size: int, path: Path) -> None:
+    if size > MAX_SOURCE_BYTES:
+        raise UsageError(
+            f"{path} holds {size / 2**20:.1f} MB of Python code; a submission may hold at most "
+            f"{MAX_SOURCE_BYTES // 2**20} MB. Remove generated or pasted data from your code."
+        )
 
 
 def _check_size(size: int, path: Path) -> None:

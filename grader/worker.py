@@ -20,6 +20,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from grader import protocol
+from grader.protocol import Load, ProtocolError, StudentError
 from grader.submission import Submission
 from grader.worker_process import (
     EOF,
@@ -62,7 +64,7 @@ class Limits:
     """Open file descriptors (RLIMIT_NOFILE)."""
     output_kb: int = 64
     """How much of the submission's printed output is kept for the report."""
-    reply_mb: int = 16
+    reply_mb: int = 4
     """Longest reply line read from the worker; a longer one is a protocol error."""
     forbidden_modules: tuple[str, ...] = ("torch", "numpy", "jax", "tensorflow")
     """Libraries the submission may not import (they would compute the gradients)."""
@@ -90,10 +92,6 @@ class WorkerUnavailable(WorkerCrashed):
     """The worker could not start or confine itself: a problem of the grading machine."""
 
 
-class ProtocolError(Exception):
-    """The worker's reply was not the JSON object the harness asked for; the worker was killed."""
-
-
 class Worker:
     """One submission's worker, started on first use and again after a timeout or crash."""
 
@@ -104,13 +102,13 @@ class Worker:
         """Wall-clock seconds of requests so far, worker starts included."""
         self.output = Output(limits.output_kb * 1024)
         self.limits_in_force: dict[str, bool] = {}
-        self.load_reply: dict | None = None
+        self.load_reply: Load | None = None
         self.starts = 0
         self._uid = worker_uid()
         self._process: subprocess.Popen | None = None
         self._folder: Path | None = None
         self._seq = 0
-        self._import_failure: dict | None = None
+        self._import_failure: StudentError | None = None
 
     def request(self, payload: dict, timeout_s: float | None = None) -> dict:
         """Send one request and return the worker's parsed reply object."""
@@ -132,7 +130,7 @@ class Worker:
         finally:
             self.spent += time.monotonic() - clock
 
-    def load(self) -> dict:
+    def load(self) -> Load:
         """Import the submission (once per worker start) and return what it defines.
 
         An import that hangs, crashes the worker or breaks the protocol is not retried: its
@@ -140,21 +138,16 @@ class Worker:
         """
         if self._import_failure is None and (self._process is None or self.load_reply is None):
             try:
-                reply = self.request({"probe": "load"}, self.limits.import_timeout_s)
-                for key in ("names", "cell_errors"):
-                    if not isinstance(reply.get(key), list):
-                        raise ProtocolError(f"the load reply has no list {key!r}")
-                errors = [reply.get("import_error") or {}, *reply["cell_errors"]]
-                if not all(isinstance(error, dict) for error in errors):
-                    raise ProtocolError("the load reply's errors are not error descriptions")
+                reply = protocol.parse("load", self.request({"probe": "load"}, self.limits.import_timeout_s))
             except WorkerUnavailable:
                 raise
             except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
                 self._stop()
                 self._import_failure = _import_failure(exc)
-                reply = {"names": [], "import_error": self._import_failure, "cell_errors": []}
+                reply = Load(frozenset(), self._import_failure, (), 0)
             self.load_reply = reply
-        return self.load_reply or {}
+        assert self.load_reply is not None
+        return self.load_reply
 
     def close(self) -> None:
         """Kill the worker and everything it started, and remove its folder."""
@@ -212,16 +205,14 @@ class Worker:
         self._pipes = Pipes(self._process, self.output, self.limits.reply_mb * 1024 * 1024)
         self._seq = 0
         try:
-            hello = self._receive(START_TIMEOUT_S, "start", budget_cut=False)
-            if not isinstance(hello.get("limits"), dict):
-                raise ProtocolError("the worker did not report its limits")
+            hello = protocol.parse("hello", self._receive(START_TIMEOUT_S, "start", budget_cut=False))
         except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
             self._stop()
             raise WorkerUnavailable(
                 f"the grader's worker could not start ({exc}); this is a "
                 "problem of the grading machine, not of your code"
             ) from None
-        confined = {str(k): v is True for k, v in hello["limits"].items()}
+        confined = hello.limits
         self.limits_in_force = {
             "request_timeout": True,
             "time_budget": True,
@@ -251,9 +242,7 @@ class Worker:
                 raise ProtocolError(
                     f"the worker's reply to {what} was longer than {self.limits.reply_mb} MB"
                 )
-            reply = _parse(line, what)
-            if reply.get("seq") != self._seq:
-                raise ProtocolError(f"the worker's reply to {what} was not the reply to it")
+            reply = protocol.decode(line, self._seq, what)
         except ProtocolError:
             self._stop()
             raise
@@ -279,19 +268,7 @@ class Worker:
             self._folder = None
 
 
-def _parse(line: bytes, what: str) -> dict:
-    try:
-        reply = json.loads(line.decode("utf-8"), parse_constant=float)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ProtocolError(
-            f"the worker's reply to {what} was not JSON ({type(exc).__name__})"
-        ) from None
-    if not isinstance(reply, dict):
-        raise ProtocolError(f"the worker's reply to {what} was not a JSON object")
-    return reply
-
-
-def _import_failure(exc: Exception) -> dict:
+def _import_failure(exc: Exception) -> StudentError:
     """An import that never answered, described like the import errors the worker reports."""
     kind = {WorkerTimeout: "Timeout", WorkerCrashed: "Crash"}.get(type(exc), "ProtocolError")
     hint = (
@@ -299,11 +276,4 @@ def _import_failure(exc: Exception) -> dict:
         if isinstance(exc, WorkerTimeout)
         else ""
     )
-    return {
-        "type": kind,
-        "message": f"importing your submission: {exc}{hint}",
-        "file": None,
-        "line": None,
-        "code": None,
-        "task": None,
-    }
+    return StudentError(kind, f"importing your submission: {exc}{hint}", None, None, None, None)

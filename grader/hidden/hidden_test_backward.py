@@ -9,7 +9,7 @@ import random
 import pytest
 
 from grader import checks
-from grader.compare import RULES, node_text
+from grader.compare import RULES, UPSTREAM, expression
 from grader.probes import Const, op_graph, operands_text
 
 OPS = ["add", "mul", "pow", "tanh", "exp", "relu", "log"]
@@ -38,11 +38,18 @@ def secret_operands(op, seed):
 
 @pytest.mark.hidden
 @pytest.mark.points(7)
+@pytest.mark.parametrize("upstream", [False, True], ids=["root", "upstream"])
 @pytest.mark.parametrize("op", [pytest.param(op, marks=pytest.mark.task(TASKS[op])) for op in OPS])
-def test_secret_points(worker, oracle, secret_seed, op):
-    """backward of each op at a secret point."""
+def test_secret_points(lab, secret_seed, op, upstream):
+    """backward of each op at a secret point, as the root and under a secret upstream grad."""
     operands = secret_operands(op, secret_seed)
-    graph = op_graph(op, *operands)
-    inputs = len(graph.leaves)
-    what = f"backward of {node_text(graph, inputs)} at {operands_text(graph, *operands)}"
-    checks.graph(worker, oracle, graph, fields=("grad",), nodes=inputs, what=what, rule=RULES[op])
+    c = round(random.Random(f"{secret_seed}-{op}-upstream").uniform(1.2, 3.0), 3)
+    graph = op_graph(op, *operands, upstream=c if upstream else None)
+    inputs = sum(not isinstance(o, Const) for o in operands)
+    what = f"backward of out = {expression(graph, inputs + upstream)} at {operands_text(graph, *operands)}"
+    rule = RULES[op]
+    if upstream:
+        lab.case.needs.add("3.1")
+        what += f", with out.grad = {c:g}"
+        rule += f"; {UPSTREAM}"
+    checks.graph(lab, graph, fields=("grad",), nodes=inputs, what=what, rule=rule)

@@ -7,6 +7,7 @@ module, a notebook cell by cell (a cell that raises is noted, not fatal).
 from __future__ import annotations
 
 import codeop
+import gc
 import importlib
 import importlib.util
 import json
@@ -33,6 +34,12 @@ TASK_ID = re.compile(r"Task (\d+\.\d+)")
 
 
 MAX_MESSAGE = 500
+MAX_CELL_ERRORS = 20
+"""Failing notebook cells described one by one; the rest are counted."""
+STDLIB_ONLY = (
+    "your code runs with Python's standard library only (math, random, ...): remove this "
+    "import, or, in a notebook, tag the cell skip-grading to keep it out of grading"
+)
 
 
 class Submission:
@@ -46,18 +53,24 @@ class Submission:
         self.loaded = False
         self.import_error: dict | None = None
         self.cell_errors: list[dict] = []
+        self.cell_error_count = 0
 
     def load(self) -> dict:
+        """Import the submission with the cyclic GC on, as Python and Jupyter run it."""
         if not self.loaded:
             self.loaded = True
+            gc.enable()
             try:
                 self.names = self._import()
             except BaseException as exc:
                 self.import_error = describe(exc, self.root)
+            finally:
+                gc.collect()
         return {
             "names": sorted(self.names),
             "import_error": self.import_error,
             "cell_errors": self.cell_errors,
+            "cell_error_count": self.cell_error_count,
         }
 
     def api(self, *needed: str):
@@ -116,7 +129,11 @@ class Submission:
             except BaseException as exc:
                 if isinstance(exc, SyntaxError) and _defines_api(cell["source"]):
                     raise
-                self.cell_errors.append(describe(exc, self.root))
+                self.cell_error_count += 1
+                if len(self.cell_errors) < MAX_CELL_ERRORS:
+                    self.cell_errors.append(describe(exc, self.root))
+                del exc
+                gc.collect()  # a cell that ran out of memory leaves its garbage behind
         return _public(module)
 
 
@@ -155,6 +172,8 @@ def describe(exc: BaseException, root: str) -> dict:
         message = "maximum recursion depth exceeded"
     elif isinstance(exc, MemoryError):
         message = "out of memory: the grader limits how much memory your code may use"
+    elif isinstance(exc, ModuleNotFoundError) and _third_party(exc.name, root):
+        message = f"{message}: {STDLIB_ONLY}"
     file = line = code = None
     frames = traceback.extract_tb(exc.__traceback__)
     if isinstance(exc, SyntaxError) and exc.filename:
@@ -173,6 +192,17 @@ def describe(exc: BaseException, root: str) -> dict:
         "code": code[:200] if code else None,
         "task": task.group(1) if task else None,
     }
+
+
+def _third_party(name: str | None, root: str) -> bool:
+    """A module that is neither in the standard library nor one of the submission's files."""
+    if not name:
+        return False
+    top = name.partition(".")[0]
+    mine = os.path.exists(os.path.join(root, top)) or os.path.exists(
+        os.path.join(root, top + ".py")
+    )
+    return top not in sys.stdlib_module_names and top != "exercises" and not mine
 
 
 def _student_path(filename: str, root: str) -> str | None:

@@ -28,7 +28,7 @@ UNARY = {
 
 
 def graph(submission: Submission, request: dict) -> dict:
-    """Build each pass's nodes from the shared leaves, run backward, report every node."""
+    """Build each pass's nodes from the shared leaves, run backward, report the asked nodes."""
     (Value,) = submission.api("Value")
     leaves = [Value(x) for x in request["leaves"]]
     _check_values(Value, leaves, "Value(...)")
@@ -42,26 +42,62 @@ def graph(submission: Submission, request: dict) -> dict:
                 nodes.append(_apply(Value, op, args, nodes))
             if spec["root"] is not None:
                 step = "backward"
-                nodes[spec["root"]].backward()
+                _backward(nodes[spec["root"]], request["preseed"])
         except BaseException as exc:
-            passes.append(
-                {
-                    "error": describe(exc, submission.root),
-                    "step": step,
-                    "data": _numbers(nodes, "data"),
-                    "grad": None,
-                }
-            )
+            passes.append(_pass(nodes, request, None, describe(exc, submission.root), step))
             break
-        passes.append(
-            {
-                "error": None,
-                "step": None,
-                "data": _numbers(nodes, "data"),
-                "grad": _numbers(nodes, "grad") if spec["root"] is not None else None,
-            }
-        )
+        passes.append(_pass(nodes, request, spec["root"]))
     return {"passes": passes}
+
+
+def _backward(root, preseed: bool) -> None:
+    """root.backward(); with `preseed`, root.grad is 1.0 first, as backward() sets it."""
+    if preseed:
+        root.grad = 1.0
+    root.backward()
+
+
+def _pass(nodes: list, request: dict, root, error=None, step=None) -> dict:
+    """One pass's reply: the reported nodes' data and grads, and the sum of every grad."""
+    if error is not None:
+        return {"error": error, "step": step, "data": [], "grad": None, "grad_sum": None}
+    shown = nodes if request["report"] is None else [nodes[i] for i in request["report"]]
+    backward = root is not None
+    return {
+        "error": None,
+        "step": None,
+        "data": _numbers(shown, "data"),
+        "grad": _numbers(shown, "grad") if backward else None,
+        "grad_sum": _number(sum(_numbers(nodes, "grad", strict=True))) if backward else None,
+    }
+
+
+HELD: dict = {}
+"""The graph of a `hold` request, until its `release`."""
+
+
+def hold(submission: Submission, request: dict) -> dict:
+    """Build a graph's single pass and keep it: the harness times its backward() on its own."""
+    (Value,) = submission.api("Value")
+    HELD.clear()
+    leaves = [Value(x) for x in request["leaves"]]
+    nodes = list(leaves)
+    (spec,) = request["passes"]
+    for op, *args in spec["nodes"]:
+        nodes.append(_apply(Value, op, args, nodes))
+    HELD.update(nodes=nodes, request=request, root=spec["root"])
+    return {"held": len(nodes)}
+
+
+def release(submission: Submission, request: dict) -> dict:
+    """backward() of the held graph, then its reply as for `graph`."""
+    nodes, held, root = HELD.pop("nodes"), HELD.pop("request"), HELD.pop("root")
+    HELD.clear()
+    try:
+        _backward(nodes[root], held["preseed"])
+    except BaseException as exc:
+        return {"passes": [_pass(nodes, held, None, describe(exc, submission.root), "backward")]}
+    return {"passes": [_pass(nodes, held, root)]}
 
 
 def _apply(Value, op: str, args: list, nodes: list):
@@ -83,15 +119,20 @@ def _check_values(Value, values, what: str) -> None:
             raise TypeError(f"{what} returned {type(value).__name__}, not a Value")
 
 
-def _numbers(values, attribute: str) -> list:
-    return [_number(getattr(value, attribute)) for value in values]
+def _numbers(values, attribute: str, strict: bool = False) -> list:
+    """Each value's data or grad as a float; `strict`: zeros in place of non-numbers."""
+    numbers = [_number(getattr(value, attribute)) for value in values]
+    return [x if isinstance(x, float) else 0.0 for x in numbers] if strict else numbers
 
 
 def _number(x):
     """A float from a student's .data/.grad, or a string saying what it was instead."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         return f"<{type(x).__name__}>"
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        return "<int too large for a float>"
 
 
 # ---- model probes -------------------------------------------------------------------------
@@ -135,13 +176,63 @@ def model(submission: Submission, request: dict) -> dict:
         total = flat[0]
         for out in flat[1:]:
             total = total + out
-        total.backward()
+        _backward(total, preseed=True)
         if mode == "zero_grad":
             net.zero_grad()
         reply["grads"] = _numbers(params, "grad")
         if request["value_inputs"]:
             reply["input_grads"] = [_numbers(row, "grad") for row in inputs]
     return reply
+
+
+def train_check(submission: Submission, request: dict) -> dict:
+    """The contract's training steps done here with the student's model, mse_loss, zero_grad
+    and backward(), then train() from the same start: train() is right when both agree."""
+    Value, cls, mse_loss, train = submission.api("Value", request["kind"], "mse_loss", "train")
+    random.seed(request["seed"])
+    net = cls(*request["args"], **request["kwargs"])
+    params = list(net.parameters())
+    _check_values(Value, params, f"{request['kind']}.parameters()")
+    reply: dict = {
+        "param_count": len(params),
+        "manual_losses": None,
+        "manual_params": None,
+        "losses": None,
+        "params": None,
+    }
+    if len(params) != len(request["params"]):
+        return reply
+    xs, ys, kwargs = request["inputs"], request["targets"], request["train_kwargs"]
+
+    def start() -> None:
+        for p, x in zip(params, request["params"], strict=True):
+            p.data, p.grad = x, 0.0
+
+    start()
+    losses = []
+    for _ in range(kwargs["steps"]):
+        loss = mse_loss([net(x) for x in xs], ys)
+        net.zero_grad()
+        loss.backward()
+        for p in params:
+            p.data -= kwargs["lr"] * p.grad
+        losses.append(loss.data)
+    reply["manual_losses"] = [_number(x) for x in losses]
+    reply["manual_params"] = _numbers(params, "data")
+    start()
+    returned = train(net, xs, ys, **kwargs)
+    reply["losses"] = [_number(x) for x in returned]
+    reply["params"] = _numbers(params, "data")
+    return reply
+
+
+def parameters(submission: Submission, request: dict) -> dict:
+    """The data of a new model's parameters(), drawn after random.seed(seed)."""
+    Value, cls = submission.api("Value", request["kind"])
+    random.seed(request["seed"])
+    params = list(cls(*request["args"], **request["kwargs"]).parameters())
+    _check_values(Value, params, f"{request['kind']}.parameters()")
+    return {"params": _numbers(params, "data")}
 
 
 def neuron_parts(submission: Submission, request: dict) -> dict:
@@ -167,7 +258,7 @@ def mse(submission: Submission, request: dict) -> dict:
     )
     loss = mse_loss(preds, targets)
     _check_values(Value, [loss], "mse_loss")
-    loss.backward()
+    _backward(loss, preseed=True)
     return {
         "loss": _number(loss.data),
         "grads": _numbers(preds, "grad"),
@@ -183,11 +274,21 @@ def chain(submission: Submission, request: dict) -> dict:
     for leaf in leaves[1:]:
         node = node + leaf
     _check_values(Value, [node], "the add op")
-    node.backward()
+    _backward(node, preseed=True)
     return {"root": _number(node.data), "grads": _numbers(leaves, "grad")}
 
 
-PROBES = {"graph": graph, "chain": chain, "model": model, "neuron_parts": neuron_parts, "mse": mse}
+PROBES = {
+    "graph": graph,
+    "hold": hold,
+    "release": release,
+    "chain": chain,
+    "model": model,
+    "train_check": train_check,
+    "neuron_parts": neuron_parts,
+    "parameters": parameters,
+    "mse": mse,
+}
 
 
 def run(submission: Submission, request: dict) -> dict:

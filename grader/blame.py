@@ -1,0 +1,206 @@
+"""Blame: which task each failure belongs to, what it costs, and what to fix first.
+
+The charging rule (docs/grading.md):
+
+1. A failing case is charged to its own task, unless a task it relies on (`needs`) has
+   already failed its own cases, or it ran into another task's stub: then it is *blocked* by
+   that earlier task, which the report names first.
+2. A blocked case keeps its points when its own task was shown right another way: another
+   case of the same check passed (one that avoids the failing task, e.g. the linear variant of
+   a tanh MLP), or the student's own engine, used the way the contract says, agrees with their
+   code. Otherwise it costs them: the failure cannot be separated from the earlier task.
+3. A one-pass check (a gate) that fails on its own makes its whole task count for nothing;
+   one that fails by time or error (re-evaluating the graph instead of backpropagating) also
+   cancels every backward and backprop case relying on that task. A rule's one-pass check is
+   excused by a failing backward() (3.1) only when backward() gets some walk wrong (reuse,
+   order) on small graphs, or was not too slow itself: numerical differentiation is right on
+   small graphs and slow on large ones.
+
+Cases are judged in the order their tasks depend on each other (forward, rules, backward(),
+then the cases that need backward(): rules under an upstream grad, nn, training), so a task
+is known to be failing before the cases that rely on it are judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader import tasks
+from grader.score import CaseResult, Outcome
+
+SUBMISSION = "submission"
+FAILED = ("failed", "error", "timeout")
+GATED_SECTIONS = ("backward", "backprop")
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """One entry of "What to fix": a task that is wrong, with the evidence."""
+
+    task: str
+    """A task id, or "submission" for a problem that stops the submission as a whole."""
+    title: str
+    section: str | None
+    points_lost: float
+    message: str
+    """The first failing case's feedback."""
+    test: str
+    """That case's id."""
+    cases: tuple[str, ...]
+    """This task's own cases that did not pass (or do not count)."""
+    blocks: tuple[str, ...]
+    """Later cases blocked by it."""
+
+
+def blame(outcomes: list[Outcome], problem: str | None) -> tuple[list[CaseResult], list[RootCause]]:
+    """Charge every case; return them in their original order, and the root causes in the
+    order to fix them. `problem` describes a problem of the submission as a whole."""
+    blocked_by, failing, cost_failed, walk_failed = _blocking(outcomes)
+    lost = set(failing)
+    tripped = {o.task for o in outcomes if o.gate and o.status in FAILED and o.id not in blocked_by}
+    slow = cost_failed - walk_failed
+    results = [_charge(o, blocked_by.get(o.id), lost, tripped, slow, outcomes) for o in outcomes]
+    return results, _root_causes(outcomes, results, failing, problem)
+
+
+def _key(outcome: Outcome) -> tuple:
+    """Judge a case after every task it relies on: by the latest of its needs and its task."""
+    latest = max((tasks.rank(t) for t in outcome.needs | {outcome.task or ""}), default=(99,))
+    own = tasks.rank(outcome.task)
+    return (latest, own != latest, own)
+
+
+def _blocking(outcomes: list[Outcome]):
+    """Which cases are blocked by which task, each failing task's first own failure, the
+    tasks whose one-pass check failed by time or error, and those that got a walk wrong."""
+    blocked_by: dict[str, str] = {}
+    failing: dict[str, Outcome] = {}
+    cost_failed: set[str] = set()
+    walk_failed: set[str] = set()
+    """Tasks with a wrong value in a check of backward()'s walk: a real bug in backward(),
+    which may make a one-pass check slow too (a missing visited set is exponential)."""
+    for outcome in sorted(outcomes, key=_key):  # sorted() is stable: suite order within a key
+        if outcome.status == "passed":
+            continue
+        if outcome.raised == SUBMISSION:
+            blocked_by[outcome.id] = SUBMISSION
+            continue
+        candidates = [
+            t
+            for t in outcome.needs
+            if t != outcome.task
+            and t in failing
+            and not (outcome.gate and t in cost_failed and t not in walk_failed)
+        ]
+        if outcome.raised and outcome.raised != outcome.task and outcome.raised in tasks.TASKS:
+            candidates.append(outcome.raised)
+        if candidates:
+            blocked_by[outcome.id] = min(candidates, key=tasks.rank)
+        elif outcome.status in FAILED and outcome.task is not None:
+            failing.setdefault(outcome.task, outcome)
+            if outcome.topology and outcome.status == "failed":
+                walk_failed.add(outcome.task)
+            if outcome.gate and outcome.status in ("timeout", "error"):
+                cost_failed.add(outcome.task)
+    return blocked_by, failing, cost_failed, walk_failed
+
+
+def _charge(
+    outcome: Outcome,
+    blocker: str | None,
+    lost: set[str],
+    tripped: set[str],
+    cost_failed: set[str],
+    outcomes: list[Outcome],
+) -> CaseResult:
+    status, feedback, score = outcome.status, outcome.feedback, 0.0
+    gate = _gate_against(outcome, tripped, cost_failed)
+    if gate is not None:
+        status, blocker = "blocked", gate
+        why = "does not backpropagate in one pass" if gate in cost_failed else "fails"
+        feedback = (
+            f"not counted: Task {gate}'s one-pass check {why} (see its one-pass case); "
+            + (outcome.feedback or "this case itself passed")
+        )
+    elif outcome.status == "passed":
+        score = outcome.points
+    elif blocker == SUBMISSION:
+        status = "blocked"
+    elif blocker is not None:
+        status = "blocked"
+        kept = blocker in lost and (
+            outcome.consistent is True or _sibling_passed(outcome, outcomes)
+        )
+        score = outcome.points if kept else 0.0
+        feedback = f"blocked by Task {blocker}, {tasks.title(blocker)}: fix it first. {feedback}"
+        if kept:
+            feedback += " (Not charged here: this task was shown right without Task {}.)".format(
+                blocker
+            )
+    return CaseResult(
+        id=outcome.id,
+        name=outcome.name,
+        task=outcome.task,
+        status=status,
+        score=score,
+        max_score=outcome.points,
+        feedback=feedback,
+        visibility=outcome.visibility,
+        duration_s=outcome.duration_s,
+        blocked_by=blocker,
+        details=outcome.details,
+    )
+
+
+def _gate_against(outcome: Outcome, tripped: set[str], cost_failed: set[str]) -> str | None:
+    """The failed one-pass check that cancels this case, if any."""
+    if outcome.gate:
+        return None
+    if outcome.task in tripped:
+        return outcome.task
+    if outcome.section in GATED_SECTIONS:
+        for task in sorted(outcome.needs & cost_failed, key=tasks.rank):
+            return task
+    return None
+
+
+def _sibling_passed(outcome: Outcome, outcomes: list[Outcome]) -> bool:
+    """Did another case of the same check pass (while the blocking task was wrong)?"""
+    return any(
+        o.group == outcome.group and o.status == "passed" for o in outcomes if o.id != outcome.id
+    )
+
+
+def _root_causes(
+    outcomes: list[Outcome],
+    results: list[CaseResult],
+    failing: dict[str, Outcome],
+    problem: str | None,
+) -> list[RootCause]:
+    by_id = {o.id: o for o in outcomes}
+    groups: dict[str, list[CaseResult]] = {}
+    for result in results:
+        if result.status == "passed":
+            continue
+        if result.status == "skipped" and result.blocked_by is None:
+            key = SUBMISSION if problem else str(result.task)
+        else:
+            key = result.blocked_by or str(result.task)
+        groups.setdefault(key, []).append(result)
+    causes = []
+    for task, members in groups.items():
+        own = [r for r in members if r.task == task or task == SUBMISSION]
+        first = failing.get(task) or by_id[(own or members)[0].id]
+        causes.append(
+            RootCause(
+                task=task,
+                title=problem if task == SUBMISSION and problem else tasks.title(task),
+                section=tasks.section_of(task),
+                points_lost=sum(r.max_score - r.score for r in members),
+                message=problem if task == SUBMISSION and problem else first.feedback,
+                test=first.id,
+                cases=tuple(r.id for r in own),
+                blocks=tuple(r.id for r in members if r not in own),
+            )
+        )
+    return sorted(causes, key=lambda c: (c.task != SUBMISSION, tasks.rank(c.task), c.task))
