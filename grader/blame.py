@@ -115,7 +115,9 @@ def _charge(
 ) -> CaseResult:
     status, feedback, score = outcome.status, outcome.feedback, 0.0
     gate = _gate_against(outcome, tripped, cost_failed)
-    if gate is not None:
+    if gate is not None and outcome.status != "passed" and gate == outcome.task:
+        blocker = None  # its own failure, and its task does not count anyway
+    elif gate is not None:
         status, blocker = "blocked", gate
         why = "does not backpropagate in one pass" if gate in cost_failed else "fails"
         feedback = (

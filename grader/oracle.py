@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.metadata
+import importlib.util
 import json
 import os
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -167,11 +168,20 @@ def write_expectations(path: Path, entries: dict[str, dict], torch_version: str 
 
 @functools.cache
 def installed_torch_version() -> str | None:
-    """The torch the expectations come from (read from its metadata: no import)."""
-    try:
-        return importlib.metadata.version("torch")
-    except importlib.metadata.PackageNotFoundError:
+    """The installed torch, read from its torch/version.py (no import of torch, nor of the
+    slower importlib.metadata), or None."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
         return None
+    for folder in spec.submodule_search_locations:
+        try:
+            text = (Path(folder) / "version.py").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        found = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        if found:
+            return found.group(1)
+    return None
 
 
 def _read_entry(path: Path, key: str) -> dict | None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from grader import __version__, submission
 from grader.blame import blame
 from grader.oracle import Oracle, installed_torch_version
-from grader.plugin import GradingPlugin
 from grader.protocol import API_NAMES
 from grader.report import Report
 from grader.score import outcomes, tally
@@ -80,17 +79,20 @@ def grade(path: Path, options: Options, oracles: tuple[Oracle, Oracle] | None = 
     if options.torch_only:
         oracle.prefetch_torch()
     with Worker(found, options.limits) as worker:
+        worker.start()  # it imports the submission while pytest loads the suites
+        from grader.plugin import GradingPlugin
+        
         plugin = GradingPlugin(
             worker, oracle, hidden_oracle, options.secret_seed, options.run_hidden
         )
-        raw = run_suites(plugin, suite_files(options))
+        results = run_suites(plugin, suite_files(options))
         errors = submission_errors(found, worker) + [
             {"kind": "grader", "message": m} for m in plugin.grader_errors
         ]
         limits = dict(worker.limits_in_force)
         output = worker.output
     blocking = next((e["message"] for e in errors if e["kind"] in BLOCKING), None)
-    cases, causes = blame(outcomes(raw), blocking)
+    cases, causes = blame(outcomes(results), blocking)
     sections = tally([(case.id.split("::", 1)[0], case) for case in cases])
     return Report(
         score=sum(s.score for s in sections),
@@ -156,15 +158,14 @@ def course_seed(course_file: Path | None) -> int | None:
     return None
 
 
-def run_suites(plugin: GradingPlugin, files: list[Path]) -> dict:
-    """pytest.main in this process, quiet, with nothing loaded from outside the grader."""
+def run_suites(plugin, files: list[Path]) -> list[dict]:
+    """pytest.main in this process, quiet, with nothing loaded from outside the grader;
+    each case's result, in order."""
     import pytest
-    from pytest_jsonreport.plugin import JSONReport
 
-    json_report = JSONReport()
     with isolated_pytest():
-        pytest.main(pytest_args(files) + ["--json-report-file=none"], plugins=[plugin, json_report])
-    return json_report.report or {"tests": []}
+        pytest.main(pytest_args(files), plugins=[plugin])
+    return plugin.results
 
 
 @contextlib.contextmanager
@@ -194,10 +195,31 @@ def pytest_args(files: list[Path]) -> list[str]:
         "no:cacheprovider",
         "--import-mode=importlib",
         "--assert=plain",
-        "-p",
-        "pytest_jsonreport.plugin",
+        "--capture=no",  # the tests print nothing; the worker's output has pipes of its own
         "-q",
+        *(arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
     ]
+
+
+UNUSED_PLUGINS = (
+    "logging",
+    "faulthandler",
+    "junitxml",
+    "doctest",
+    "pastebin",
+    "stepwise",
+    "lfplugin",
+    "legacypath",
+    "tmpdir",
+    "monkeypatch",
+    "recwarn",
+    "unraisableexception",
+    "threadexception",
+    "setuponly",
+    "setupplan",
+    "nose",
+)
+"""pytest's own plugins that the suites do not use: each adds work to every test."""
 
 
 def submission_errors(found: submission.Submission, worker: Worker) -> list[dict]:

@@ -2,8 +2,7 @@
 
 It provides the fixtures (`lab`: the worker, the oracle and the case record; `secret_seed`),
 spreads each test's points over its parametrized cases in exact eighths, and turns every test's
-ending into a status, feedback and what the case learnt (`checks.Case`), which
-pytest-json-report carries in the test's metadata.
+ending into a result: status, feedback and what the case learnt (`checks.Case`), in `results`.
 """
 
 from __future__ import annotations
@@ -43,6 +42,8 @@ class GradingPlugin:
         self._secret_seed = secret_seed
         self._run_hidden = run_hidden
         self.grader_errors: list[str] = []
+        self.results: list[dict] = []
+        """Each case that ran, in order: its node id, phase durations and metadata."""
         self.held_back = 0.0
         """Points of hidden tests that were present but not run."""
 
@@ -87,8 +88,11 @@ class GradingPlugin:
         report = outcome.get_result()
         if call.when == "setup" and report.skipped:
             item.stash[VERDICT] = ("skipped", _skip_reason(call))
-        if call.when != "call":
-            return
+        if call.when == "call":
+            self._verdict(item, call)
+        self._record(item, call, report)
+
+    def _verdict(self, item: pytest.Item, call: pytest.CallInfo) -> None:
         if call.excinfo is None:
             item.stash[VERDICT] = ("passed", "")
         elif isinstance(call.excinfo.value, Failure):
@@ -110,8 +114,19 @@ class GradingPlugin:
             self.grader_errors.append(f"{item.nodeid}: {message}")
             item.stash[VERDICT] = ("error", f"the grader itself failed on this test ({message})")
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo) -> dict:
+    def _record(self, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+        """Add up the phases' durations; after the last phase, keep the case's result."""
+        item.stash[DURATION] = item.stash.get(DURATION, 0.0) + call.duration
+        if call.when == "teardown":
+            self.results.append(
+                {
+                    "nodeid": item.nodeid,
+                    "duration": item.stash[DURATION],
+                    "metadata": self._metadata(item),
+                }
+            )
+
+    def _metadata(self, item: pytest.Item) -> dict:
         status, feedback = item.stash.get(VERDICT, ("error", "the test did not run"))
         task = item.get_closest_marker("task")
         group = item.get_closest_marker("group")
@@ -142,6 +157,7 @@ def split_points(points: float, cases: int) -> list[float]:
 
 
 POINTS = pytest.StashKey[float]()
+DURATION = pytest.StashKey[float]()
 VERDICT = pytest.StashKey[tuple[str, str]]()
 CASE = pytest.StashKey[Case]()
 
@@ -163,6 +179,8 @@ def _with_task(item: pytest.Item, failure: Failure) -> str:
     task = marker.args[0] if marker else None
     error = failure.error
     message = failure.message
+    if failure.whole_submission:
+        return message
     if (
         error is not None
         and error.type == "NotImplementedError"

@@ -1,4 +1,4 @@
-"""Score: pytest-json-report's raw results as case outcomes, then sections of points.
+"""Score: the plugin's results as case outcomes, then sections of points.
 
 `outcomes` reads what each case found; grader/blame.py decides what it costs; `tally` groups
 the charged cases into sections.
@@ -87,9 +87,9 @@ class SectionResult:
     tests: tuple[CaseResult, ...]
 
 
-def outcomes(raw: dict) -> list[Outcome]:
-    """Each case of pytest-json-report's results, in the order the suites ran them."""
-    return [_outcome(test) for test in raw.get("tests", [])]
+def outcomes(results: list[dict]) -> list[Outcome]:
+    """Each case of the plugin's results, in the order the suites ran them."""
+    return [_outcome(test) for test in results]
 
 
 def tally(cases: list[tuple[str, CaseResult]]) -> list[SectionResult]:
@@ -123,9 +123,7 @@ def section_of(nodeid: str) -> str:
 def _outcome(test: dict) -> Outcome:
     meta = test.get("metadata") or {}
     section = section_of(test["nodeid"])
-    duration = sum(
-        float(test.get(phase, {}).get("duration", 0.0)) for phase in ("setup", "call", "teardown")
-    )
+    duration = float(test.get("duration", 0.0))
     function = test["nodeid"].split("::", 1)[1]
     return Outcome(
         id=f"{section}::{function}",

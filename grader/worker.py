@@ -109,6 +109,17 @@ class Worker:
         self._folder: Path | None = None
         self._seq = 0
         self._import_failure: StudentError | None = None
+        self._greeted = False
+        self._load_sent: float | None = None
+        """When the load request of the running worker was sent, if its reply is awaited."""
+
+    def start(self) -> None:
+        """Start the worker and ask it to import the submission, without waiting: it does so
+        while the grader loads its suites. `load()` collects the answer."""
+        if self._process is None:
+            self._spawn()
+            self._send({"probe": "load"})
+            self._load_sent = time.monotonic()
 
     def request(self, payload: dict, timeout_s: float | None = None) -> dict:
         """Send one request and return the worker's parsed reply object."""
@@ -120,12 +131,10 @@ class Worker:
         what = str(payload.get("probe", "request"))
         clock = time.monotonic()
         try:
-            if self._process is None:
-                self._start()
+            self._ready()
             timeout_s = timeout_s or self.limits.request_timeout_s
             left = self.limits.budget_s - self.spent - (time.monotonic() - clock)
-            self._seq += 1
-            self._pipes.send(json.dumps({**payload, "seq": self._seq}).encode() + b"\n")
+            self._send(payload)
             return self._receive(min(timeout_s, left), what, budget_cut=left < timeout_s)
         finally:
             self.spent += time.monotonic() - clock
@@ -138,7 +147,7 @@ class Worker:
         """
         if self._import_failure is None and (self._process is None or self.load_reply is None):
             try:
-                reply = protocol.parse("load", self.request({"probe": "load"}, self.limits.import_timeout_s))
+                reply = protocol.parse("load", self._load())
             except WorkerUnavailable:
                 raise
             except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
@@ -159,10 +168,34 @@ class Worker:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def _load(self) -> dict:
+        """The reply to the load request: the one `start` sent, or a new one."""
+        if self._load_sent is None or self._process is None:
+            return self.request({"probe": "load"}, self.limits.import_timeout_s)
+        clock, sent = time.monotonic(), self._load_sent
+        self._load_sent = None
+        try:
+            self._ready()
+            left = self.limits.import_timeout_s - (time.monotonic() - sent)
+            return self._receive(max(left, 0.0), "load", budget_cut=False)
+        finally:
+            self.spent += time.monotonic() - clock
+
     # ---- process management -------------------------------------------------------------
 
-    def _start(self) -> None:
-        """A new worker in a new folder; WorkerUnavailable if it cannot start or confine itself."""
+    def _send(self, payload: dict) -> None:
+        self._seq += 1
+        self._pipes.send(json.dumps({**payload, "seq": self._seq}).encode() + b"\n")
+
+    def _ready(self) -> None:
+        """A started, confined worker: start one if needed, and read its hello once."""
+        if self._process is None:
+            self._spawn()
+        if not self._greeted:
+            self._greet()
+
+    def _spawn(self) -> None:
+        """A new worker process in a new folder (its hello is read by `_greet`)."""
         self.starts += 1
         self.load_reply = None
         self._folder = Path(tempfile.mkdtemp(prefix="scratchgrad-worker-"))
@@ -204,14 +237,25 @@ class Worker:
         )
         self._pipes = Pipes(self._process, self.output, self.limits.reply_mb * 1024 * 1024)
         self._seq = 0
+        self._greeted = False
+
+    def _greet(self) -> None:
+        """Read the new worker's hello; WorkerUnavailable if it cannot start or confine itself."""
         try:
-            hello = protocol.parse("hello", self._receive(START_TIMEOUT_S, "start", budget_cut=False))
-        except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
+            line = self._pipes.reply(START_TIMEOUT_S)
+        except queue.Empty:
+            line = None
+        try:
+            if line is None or line is EOF or not isinstance(line, bytes):
+                raise ProtocolError("no hello from the worker")
+            hello = protocol.parse("hello", protocol.decode(line, 0, "start"))
+        except ProtocolError as exc:
             self._stop()
             raise WorkerUnavailable(
                 f"the grader's worker could not start ({exc}); this is a "
                 "problem of the grading machine, not of your code"
             ) from None
+        self._greeted = True
         confined = hello.limits
         self.limits_in_force = {
             "request_timeout": True,
@@ -260,6 +304,7 @@ class Worker:
     def _stop(self) -> None:
         """Kill the worker and everything it started; remove its folder."""
         process, self._process = self._process, None
+        self._greeted, self._load_sent = False, None
         if process is not None:
             kill(process, self._uid)
             self._pipes.close()

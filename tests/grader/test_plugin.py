@@ -53,8 +53,9 @@ def cases_of(report):
 def test_points_of_a_test_are_shared_by_its_cases(tmp_path, env):
     report = grade(KIT / "solutions", tmp_path, env)
     tanh = [t for t in cases_of(report) if t["id"].startswith("backward::test_tanh[")]
-    assert len(tanh) == 3
-    assert sum(t["max_score"] for t in tanh) == pytest.approx(3)
+    assert len(tanh) == 6
+    assert sum(t["max_score"] for t in tanh) == 3
+    assert sorted({t["max_score"] for t in tanh}) == [0.5]
     assert report["max_score"] == 25 + 15
 
 
@@ -69,7 +70,7 @@ def test_hidden_tests_run_with_the_course_seed(tmp_path, env):
         KIT / "solutions", tmp_path, env, "--hidden", "--course", str(KIT / "course.json")
     )
     hidden = [t for t in cases_of(report) if t["visibility"] == "hidden"]
-    assert len(hidden) == 8 and all(t["status"] == "passed" for t in hidden)
+    assert len(hidden) == 15 and all(t["status"] == "passed" for t in hidden)
     assert report["hidden_points_held_back"] == 0
     assert report["score"] == report["max_score"] == 25 + 15 + HIDDEN_POINTS
 
@@ -96,6 +97,7 @@ HARD_CODED_TANH = Mutant(
     "self.grad += (1 - out.data**2) * out.grad",
     "self.grad += {0.5: 0.7864477329659274, -1.2: 0.30501999620740905, "
     "2.0: 0.07065082485316443}.get(self.data, 0.5) * out.grad",
+    "2.4",
     ("backward",),
 )
 
@@ -104,9 +106,12 @@ def test_answers_hard_coded_from_the_public_suite_earn_nothing_in_hidden_tests(t
     cheat = HARD_CODED_TANH.apply(KIT / "solutions", tmp_path / "cheat")
     report = grade(cheat, tmp_path, env, "--hidden", "--course", str(KIT / "course.json"))
     by_id = {t["id"]: t for t in cases_of(report)}
-    public_tanh = [t for i, t in by_id.items() if i.startswith("backward::test_tanh[")]
-    assert public_tanh and all(t["status"] == "passed" for t in public_tanh)
-    assert by_id["backward::test_secret_points[tanh]"]["status"] == "failed"
+    root_cases = [by_id[f"backward::test_tanh[{x}]"] for x in ("0.5", "-1.2", "2.0")]
+    assert all("this case itself passed" in t["feedback"] for t in root_cases)
+    secret = [by_id[f"backward::test_secret_points[tanh-{kind}]"] for kind in ("root", "upstream")]
+    assert [t["score"] for t in secret] == [0, 0]
+    assert all("expected x.grad=" in t["feedback"] for t in secret)
+    assert by_id["backward::test_tanh[one-pass]"]["status"] == "failed"
 
 
 def test_different_seeds_draw_different_hidden_inputs():

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.submission import UsageError, load, neutralise
+from grader.submission import MAX_SOURCE_BYTES, UsageError, load, neutralise
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -110,9 +110,6 @@ def test_a_package_fingerprint_follows_its_files_not_its_caches(tmp_path: Path) 
 
 
 def test_what_cannot_run_is_a_problem_not_an_error(tmp_path: Path) -> None:
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert "holds no Python files" in load(empty).problem
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json", encoding="utf-8")
     assert load(broken).problem.startswith("The notebook broken.ipynb could not be read")
@@ -129,3 +126,40 @@ def test_a_missing_path_is_a_usage_error_naming_the_fix(tmp_path: Path) -> None:
     readme.write_text("# hi\n", encoding="utf-8")
     with pytest.raises(UsageError, match="is not a folder, a .py file or a .ipynb notebook"):
         load(readme)
+
+
+def test_a_folder_without_python_files_is_a_usage_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("todo\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"holds no Python files\. Pass the folder with"):
+        load(empty)
+
+
+def test_more_code_than_any_solution_is_a_usage_error(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.py"
+    huge.write_text("x = 1\n" * (MAX_SOURCE_BYTES // 6 + 1), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"MB of Python code; a submission may hold at most 2 MB"):
+        load(huge)
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("y = 2\n" * (MAX_SOURCE_BYTES // 6 + 1))]
+    )
+    path = tmp_path / "huge.ipynb"
+    nbformat.write(notebook, path)
+    with pytest.raises(UsageError, match="MB of Python code"):
+        load(path)
+
+
+def test_cells_marked_skip_grading_are_left_out(tmp_path: Path) -> None:
+    cells = [
+        nbformat.v4.new_code_cell("a = 1"),
+        nbformat.v4.new_code_cell("import matplotlib", metadata={"tags": ["skip-grading"]}),
+        nbformat.v4.new_markdown_cell("text"),
+        nbformat.v4.new_code_cell("# skip-grading\nplot()"),
+        nbformat.v4.new_code_cell("b = 2"),
+    ]
+    path = tmp_path / "demo.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    found = load(path)
+    assert [c["label"] for c in found.cells] == ["<cell 1 of demo.ipynb>", "<cell 5 of demo.ipynb>"]
+    assert [c["source"] for c in found.cells] == ["a = 1", "b = 2"]
