@@ -50,6 +50,8 @@ class Case:
     """Structured data for the feedback page (compare.details, model and training data)."""
     raised: str | None = None
     """The task named by a stub's NotImplementedError that the check ran into."""
+    wrong_at_root: bool = False
+    """The first wrong grad, walking from the root, is the root's own."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def compare_graph(lab, probe, got, expected, fields, what, rule, nodes=None) -> 
         mismatch = compare.graph_values(probe, got, expected, name, nodes)
         if mismatch is not None:
             lab.case.details = compare.details(probe, got, expected, mismatch)
+            lab.case.wrong_at_root = mismatch.node == probe.passes[mismatch.pass_index].root
             fail(f"{what}: {mismatch.message}" + (f"; {rule}" if rule else ""))
 
 
@@ -173,8 +176,9 @@ def one_pass(lab: Lab, probe: Graph, *, what: str, rule: str) -> None:
     with checking(f"{what} (allowed {allowance:.2g} s: {ONE_PASS_FACTOR}x building the graph)"):
         got = ask(lab.worker, "release", {"probe": "release"}, probe.expect(), allowance)
     expected = lab.oracle.graph(probe)
-    if not compare.close(got[0].grad_sum, expected[0].grad_sum):
-        exp, mine = compare.show_pair(expected[0].grad_sum or 0.0, got[0].grad_sum or "<none>")
+    total, want = got[0].grad_sum, expected[0].grad_sum
+    if isinstance(want, float) and not compare.close("<none>" if total is None else total, want):
+        exp, mine = compare.show_pair(want, "<none>" if total is None else total)
         fail(f"{what}: the sum of every node's grad should be {exp} (torch), got {mine}; {rule}")
     compare_graph(lab, probe, got, expected, ("grad",), what, rule)
 
@@ -285,4 +289,6 @@ def train_check(lab: Lab, probe: TrainCheck, *, what: str) -> None:
     )
     source = "the contract's steps on your own engine"
     numbers(what, "loss at step", got.losses, got.manual_losses, rule, source)
-    numbers(what, "parameters()[i].data after training", got.params, got.manual_params, rule, source)
+    numbers(
+        what, "parameters()[i].data after training", got.params, got.manual_params, rule, source
+    )

@@ -322,8 +322,6 @@ def reproduce(graph: Graph, expected: list[PassResult], mismatch: GraphMismatch 
             )
         if spec.root is not None:
             root = graph.name(spec.root)
-            if graph.preseed:
-                lines.append(f"{root}.grad = 1.0  # as backward() itself should")
             lines.append(f"{root}.backward()")
         if mismatch is not None and mismatch.pass_index == pass_index:
             name = graph.name(mismatch.node)

@@ -56,9 +56,10 @@ class Graph:
     """Built and back-propagated in order."""
     names: tuple[str, ...] = ()
     """Names for leaves in messages (x, y, a, b); others are called n0, n1, ..."""
-    preseed: bool = True
-    """Set root.grad = 1.0 before backward(), so that a backward() that forgets to is charged
-    only where that is checked (backprop's root-grad test), not in every rule."""
+    reseed: bool = True
+    """When backward() leaves the root's grad other than 1.0, run it again from root.grad = 1.0,
+    so that a backward() that forgets the root is charged only where that is checked
+    (backprop's root-grad test), not in every rule."""
     report: tuple[int, ...] | None = None
     """The nodes whose data and grad come back (None: all)."""
 
@@ -69,7 +70,7 @@ class Graph:
             "passes": [
                 {"nodes": [n.request() for n in p.nodes], "root": p.root} for p in self.passes
             ],
-            "preseed": self.preseed,
+            "reseed": self.reseed,
             "report": None if self.report is None else list(self.report),
         }
 
@@ -294,27 +295,29 @@ def reuse_graph(op: str, x: float, upstream: float | None = None) -> Graph:
 
 
 WIDTH, DEPTH = 32, 30
-"""The one-pass graphs: 32 values mixed through 30 layers: 3,000 to 5,000 nodes, 150 deep."""
+"""The one-pass graphs: 32 values mixed through 30 layers: 3,000 to 5,000 nodes, 150 deep;
+those of + alone and * alone (one node per step) 64 values through 60 layers."""
 
 
 def mixing(op: str):
     """A large graph of `op`: each layer mixes pairs of values of the one below (a butterfly),
     so each node feeds many later ones. Values and grads stay positive and moderate; the
     graph of "mul" holds only +-1, so that its products stay exact."""
+    width, depth = (2 * WIDTH, 2 * DEPTH) if op in ("add", "mul") else (WIDTH, DEPTH)
     if op == "mul":
-        leaves = [(-1.0) ** (i * i // 3) for i in range(WIDTH)]
+        leaves = [(-1.0) ** (i * i // 3) for i in range(width)]
     else:
-        leaves = [round(0.3 + 0.6 * ((i * 0.6180339887498949) % 1), 12) for i in range(WIDTH)]
+        leaves = [round(0.3 + 0.6 * ((i * 0.6180339887498949) % 1), 12) for i in range(width)]
     b = Builder(*leaves)
-    level = list(range(WIDTH))
-    for depth in range(DEPTH):
-        stride = 1 << (depth % (WIDTH.bit_length() - 1))
-        level = [cell(b, op, level[j], level[j ^ stride]) for j in range(WIDTH)]
+    level = list(range(width))
+    for layer in range(depth):
+        stride = 1 << (layer % (width.bit_length() - 1))
+        level = [cell(b, op, level[j], level[j ^ stride]) for j in range(width)]
     root = level[0]
     for node in level[1:]:
         root = b.op("add" if op != "mul" else "mul", root, node)
     b.backward()
-    return b.graph(report=(*range(WIDTH), root))
+    return b.graph(report=(*range(width), root))
 
 
 def cell(b: Builder, op: str, a: int, other: int) -> int:
@@ -380,7 +383,7 @@ def model_graph(model: Model, bias_first: bool = True) -> tuple[Graph, list[int]
         else:
             xs = [Const(x) for x in row]
         offset = 0
-        for nin, nout, act in zip(sizes, sizes[1:], acts):
+        for nin, nout, act in zip(sizes, sizes[1:], acts, strict=False):
             ys = []
             for _ in range(nout):
                 weights, bias = range(offset, offset + nin), offset + nin

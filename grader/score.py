@@ -42,7 +42,8 @@ class Outcome:
     gate: bool
     """A one-pass check: its task's points count only when it passes."""
     topology: bool
-    """A check of backward()'s walk: a wrong value here is a bug in backward()."""
+    """A check of backward()'s walk, which (if it failed) got a grad below the root wrong: a
+    bug in backward() itself."""
     consistent: bool | None
     """After a failure: the student's own engine agrees with their code (checks.Case)."""
     raised: str | None

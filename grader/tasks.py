@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DERIVED", "FORWARD", "RULE", "TASKS", "Task", "needs_of_ops", "rank", "section_of", "title"]
+__all__ = [
+    "DERIVED",
+    "FORWARD",
+    "RULE",
+    "TASKS",
+    "Task",
+    "needs_of_ops",
+    "rank",
+    "section_of",
+    "title",
+]
 
 
 @dataclass(frozen=True)
@@ -107,8 +117,8 @@ def section_of(task: str) -> str | None:
 def needs_of_ops(ops: set[str], *, rules: bool) -> set[str]:
     """The tasks a graph of these ops relies on: forward tasks, and rule tasks if `rules`."""
     needed: set[str] = set()
-    for op in ops | {p for op in ops for p in DERIVED.get(op, ())}:
-        needed.add(FORWARD[op])
+    for used in ops | {p for op in ops for p in DERIVED.get(op, ())}:
+        needed.add(FORWARD[used])
         if rules:
-            needed.add(RULE[op])
+            needed.add(RULE[used])
     return needed

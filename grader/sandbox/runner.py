@@ -42,7 +42,7 @@ def graph(submission: Submission, request: dict) -> dict:
                 nodes.append(_apply(Value, op, args, nodes))
             if spec["root"] is not None:
                 step = "backward"
-                _backward(nodes[spec["root"]], request["preseed"])
+                _backward(nodes[spec["root"]], request["reseed"], nodes, len(leaves))
         except BaseException as exc:
             passes.append(_pass(nodes, request, None, describe(exc, submission.root), step))
             break
@@ -50,11 +50,21 @@ def graph(submission: Submission, request: dict) -> dict:
     return {"passes": passes}
 
 
-def _backward(root, preseed: bool) -> None:
-    """root.backward(); with `preseed`, root.grad is 1.0 first, as backward() sets it."""
-    if preseed:
-        root.grad = 1.0
+def _backward(root, reseed: bool, nodes: list | None = None, leaves: int = 0) -> None:
+    """root.backward(); with `reseed`, if that leaves the root's grad other than 1.0, again
+    from the grads as they were, with root.grad set to 1.0 first, as backward() should: a
+    backward() that forgets the root is then charged only where that is checked.
+
+    `nodes` (the first `leaves` of them shared with earlier passes) are those of the graph;
+    without them only the root is known."""
+    nodes = [root] if nodes is None else nodes
+    before = [node.grad for node in nodes[:leaves]]
     root.backward()
+    if reseed and not (type(root.grad) in (int, float) and root.grad == 1.0):
+        for node, grad in zip(nodes, before + [0.0] * (len(nodes) - leaves), strict=True):
+            node.grad = grad
+        root.grad = 1.0
+        root.backward()
 
 
 def _pass(nodes: list, request: dict, root, error=None, step=None) -> dict:
@@ -94,7 +104,7 @@ def release(submission: Submission, request: dict) -> dict:
     nodes, held, root = HELD.pop("nodes"), HELD.pop("request"), HELD.pop("root")
     HELD.clear()
     try:
-        _backward(nodes[root], held["preseed"])
+        _backward(nodes[root], held["reseed"], nodes, len(held["leaves"]))
     except BaseException as exc:
         return {"passes": [_pass(nodes, held, None, describe(exc, submission.root), "backward")]}
     return {"passes": [_pass(nodes, held, root)]}
@@ -176,7 +186,11 @@ def model(submission: Submission, request: dict) -> dict:
         total = flat[0]
         for out in flat[1:]:
             total = total + out
-        _backward(total, preseed=True)
+        _backward(
+            total,
+            True,
+            [*params, *flat, total] + [v for row in inputs for v in row if isinstance(v, Value)],
+        )
         if mode == "zero_grad":
             net.zero_grad()
         reply["grads"] = _numbers(params, "grad")
@@ -258,7 +272,7 @@ def mse(submission: Submission, request: dict) -> dict:
     )
     loss = mse_loss(preds, targets)
     _check_values(Value, [loss], "mse_loss")
-    _backward(loss, preseed=True)
+    _backward(loss, True, [loss, *preds] + (targets if request["value_targets"] else []))
     return {
         "loss": _number(loss.data),
         "grads": _numbers(preds, "grad"),
@@ -274,7 +288,7 @@ def chain(submission: Submission, request: dict) -> dict:
     for leaf in leaves[1:]:
         node = node + leaf
     _check_values(Value, [node], "the add op")
-    _backward(node, preseed=True)
+    _backward(node, True, [node, *leaves])
     return {"root": _number(node.data), "grads": _numbers(leaves, "grad")}
 
 

@@ -48,17 +48,19 @@ def run(lab, model: Model, what: str, gradients: bool = False):
     """Compare outputs (and grads) with torch; on a difference, ask the student's own engine."""
     lab.case.needs |= needs_of(model)
     got, expected = checks.model(lab, model, what=what)
-    if got.output_shape != expected.output_shape:
-        single = expected.output_shape[0] == "value"
+    shape, expected_shape = got.output_shape or ("nothing",), expected.output_shape or ("value",)
+    if shape != expected_shape:
+        single = expected_shape[0] == "value"
         checks.fail(
-            f"{what}: calling it returned a {got.output_shape[0]}, expected "
+            f"{what}: calling it returned a {shape[0]}, expected "
             f"{'a single Value (one output)' if single else 'a list of Values'}"
         )
     try:
         checks.numbers(what, "output", got.outputs, expected.outputs)
         if gradients:
             checks.numbers(what, "parameters()[i].grad", got.grads, expected.grads)
-            for row, (g, e) in enumerate(zip(got.input_grads, expected.input_grads, strict=True)):
+            rows = zip(got.input_grads or (), expected.input_grads or (), strict=False)
+            for row, (g, e) in enumerate(rows):
                 checks.numbers(what, f"input {row} grad", g, e)
     except checks.Failure:
         lab.case.details = details(model, got, expected)
@@ -97,13 +99,17 @@ def details(model: Model, got, expected) -> dict:
     first = None
     if got.grads is not None and expected.grads is not None:
         first = next(
-            (i for i, (g, e) in enumerate(zip(got.grads, expected.grads)) if not compare.close(g, e)),
+            (
+                i
+                for i, (g, e) in enumerate(zip(got.grads, expected.grads, strict=False))
+                if not compare.close(g, e)
+            ),
             None,
         )
     sizes = layer_sizes(model)
     names = [
         f"layer {layer + 1} neuron {neuron + 1} " + (f"w[{i}]" if i < nin else "b")
-        for layer, (nin, nout) in enumerate(zip(sizes, sizes[1:]))
+        for layer, (nin, nout) in enumerate(zip(sizes, sizes[1:], strict=False))
         for neuron in range(nout)
         for i in range(nin + 1)
     ]
@@ -135,7 +141,9 @@ def test_neuron_parameters(lab):
     """Neuron(3).parameters() is its 3 weights, then its bias."""
     what = "Neuron(3).parameters()"
     with checks.checking(what):
-        parts = checks.ask(lab.worker, "neuron_parts", {"probe": "neuron_parts", "nin": 3, "seed": 0})
+        parts = checks.ask(
+            lab.worker, "neuron_parts", {"probe": "neuron_parts", "nin": 3, "seed": 0}
+        )
     w, b, params = parts["w"], (parts["b"],), parts["params"]
     if len(w) != 3:
         checks.fail(f"{what}: Neuron(3).w should hold 3 Values, it holds {len(w)}")
@@ -155,7 +163,9 @@ def test_neuron_draws_weights_then_bias(lab):
     """After random.seed(0), Neuron(3) draws w[0], w[1], w[2], then b, with uniform(-1, 1)."""
     what = "random.seed(0); Neuron(3)"
     with checks.checking(what):
-        parts = checks.ask(lab.worker, "neuron_parts", {"probe": "neuron_parts", "nin": 3, "seed": 0})
+        parts = checks.ask(
+            lab.worker, "neuron_parts", {"probe": "neuron_parts", "nin": 3, "seed": 0}
+        )
     draws = random.Random(0)
     expected = tuple(draws.uniform(-1, 1) for _ in range(4))
     checks.numbers(
@@ -262,7 +272,9 @@ def test_mlp_gradients(lab, activation, output_activation, nouts):
         f"gradients of MLP(3, {nouts}, activation={activation!r}, "
         f"output_activation={output_activation!r}) after backward() of its outputs' sum"
     )
-    forward(lab, "MLP", (3, nouts), kwargs, what, gradients=True, mode="backward", value_inputs=True)
+    forward(
+        lab, "MLP", (3, nouts), kwargs, what, gradients=True, mode="backward", value_inputs=True
+    )
 
 
 @pytest.mark.points(1.5)
@@ -275,5 +287,10 @@ def test_zero_grad(lab):
     got, _ = checks.model(lab, model, what=what)
     zeros = (0.0,) * got.param_count
     checks.numbers(
-        what, "parameters()[i].grad", got.grads, zeros, rule="zero_grad sets p.grad = 0.0", source="zero"
+        what,
+        "parameters()[i].grad",
+        got.grads,
+        zeros,
+        rule="zero_grad sets p.grad = 0.0",
+        source="zero",
     )

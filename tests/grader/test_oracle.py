@@ -73,6 +73,7 @@ def reports(tmp_path_factory) -> tuple[Path, dict, dict, dict]:
     return cache, comparable(shipped), comparable(filling), comparable(torch_only)
 
 
+@pytest.mark.torch
 def test_shipped_cached_and_torch_expectations_give_the_same_report(reports):
     cache, shipped, filling, torch_only = reports
     assert entries(cache)
@@ -84,6 +85,7 @@ def test_shipped_cached_and_torch_expectations_give_the_same_report(reports):
     assert comparable(hot) == shipped == filling == torch_only
 
 
+@pytest.mark.torch
 def test_shipped_expectations_spare_the_torch_import(reports, tmp_path):
     _, shipped, _, _ = reports
     code = (
@@ -116,6 +118,7 @@ def test_without_torch_an_unknown_expectation_is_a_clear_error(monkeypatch):
         Oracle(None, shipped=False).chain(Chain((1.0, 2.0)))
 
 
+@pytest.mark.torch
 def test_a_corrupt_entry_is_recomputed_not_trusted(tmp_path):
     probe = Chain((2.0, 3.0, 4.0))
     expected = Oracle(None, shipped=False).chain(probe)
@@ -151,6 +154,7 @@ for n in range(2, 40):
 """
 
 
+@pytest.mark.torch
 def test_two_graders_filling_one_cache_at_once(tmp_path):
     runs = [
         subprocess.Popen(
@@ -169,6 +173,7 @@ def test_two_graders_filling_one_cache_at_once(tmp_path):
         assert data["key"] == entry.stem and isinstance(data["value"], dict)
 
 
+@pytest.mark.torch
 def test_no_cache_neither_reads_nor_writes_the_cache(tmp_path):
     report = tmp_path / "report.json"
     cache = tmp_path / "cache"

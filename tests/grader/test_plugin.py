@@ -65,6 +65,7 @@ def test_hidden_tests_are_held_back_unless_asked_for(tmp_path, env):
     assert {t["visibility"] for t in cases_of(report)} == {"visible"}
 
 
+@pytest.mark.torch
 def test_hidden_tests_run_with_the_course_seed(tmp_path, env):
     report = grade(
         KIT / "solutions", tmp_path, env, "--hidden", "--course", str(KIT / "course.json")
@@ -102,6 +103,7 @@ HARD_CODED_TANH = Mutant(
 )
 
 
+@pytest.mark.torch
 def test_answers_hard_coded_from_the_public_suite_earn_nothing_in_hidden_tests(tmp_path, env):
     cheat = HARD_CODED_TANH.apply(KIT / "solutions", tmp_path / "cheat")
     report = grade(cheat, tmp_path, env, "--hidden", "--course", str(KIT / "course.json"))

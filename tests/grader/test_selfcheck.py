@@ -4,12 +4,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader import selfcheck
 from grader.mutants import MUTANTS, Mutant
 
 KIT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.torch
 def test_check_passes_on_the_kit_with_a_few_mutants(tmp_path):
     result = subprocess.run(
         [
