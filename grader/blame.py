@@ -8,7 +8,11 @@ The charging rule (docs/grading.md):
 2. A blocked case keeps its points when its own task was shown right another way: another
    case of the same check passed (one that avoids the failing task, e.g. the linear variant of
    a tanh MLP), or the student's own engine, used the way the contract says, agrees with their
-   code. Otherwise it costs them: the failure cannot be separated from the earlier task.
+   code (for a backward rule: its grads are the derivative of the student's own, wrong,
+   forward). Otherwise it costs them: the failure cannot be separated from the earlier task.
+   A case shown right another way is blocked by a task it relies on that fails on small graphs,
+   even one judged after it (a rule that forgets out.grad fails only under an upstream grad, which
+   needs backward()).
 3. A one-pass check (a gate) that fails on its own makes its whole task count for nothing;
    one that fails by time or error (re-evaluating the graph instead of backpropagating) also
    cancels every backward and backprop case relying on that task. A rule's one-pass check is
@@ -55,7 +59,16 @@ class RootCause:
 def blame(outcomes: list[Outcome], problem: str | None) -> tuple[list[CaseResult], list[RootCause]]:
     """Charge every case; return them in their original order, and the root causes in the
     order to fix them. `problem` describes a problem of the submission as a whole."""
-    blocked_by, failing, cost_failed, walk_failed = _blocking(outcomes)
+    first_blocked, first_failing, *_ = _blocking(outcomes)
+    small = {
+        o.task
+        for o in outcomes
+        if o.task in first_failing
+        and not o.gate
+        and o.status in FAILED
+        and o.id not in first_blocked
+    }
+    blocked_by, failing, cost_failed, walk_failed = _blocking(outcomes, small)
     lost = set(failing)
     tripped = {
         o.task
@@ -68,23 +81,36 @@ def blame(outcomes: list[Outcome], problem: str | None) -> tuple[list[CaseResult
 
 
 def _key(outcome: Outcome) -> tuple:
-    """Judge a case after every task it relies on: by the latest of its needs and its task."""
+    """Judge a case after every task it relies on: by the latest of its needs and its task;
+    among cases with the same latest, those relying on fewer tasks between their own and the
+    latest first (zero_grad, 4.1, relies on MLP.__call__, 4.6: the MLP's cases go first)."""
     latest = max((tasks.rank(t) for t in outcome.needs | {outcome.task or ""}), default=(99,))
     own = tasks.rank(outcome.task)
-    return (latest, own != latest, own)
+    between = sum(own < tasks.rank(t) <= latest for t in outcome.needs)
+    return (latest, own != latest, between, own)
 
 
-def _blocking(outcomes: list[Outcome]):
+def _blocking(outcomes: list[Outcome], small: set[str] | None = None):
     """Which cases are blocked by which task, each failing task's first own failure, the
-    tasks whose one-pass check failed by time or error, and those that got a walk wrong."""
+    tasks whose one-pass check failed by time or error, and those that got a walk wrong.
+
+    `small`: the tasks failing on their own on a small graph, from a first pass (default:
+    every task with a failing case on a small graph). Only they may explain a failure judged
+    before them, or a failed one-pass check."""
     blocked_by: dict[str, str] = {}
     failing: dict[str, Outcome] = {}
     cost_failed: set[str] = set()
     walk_failed: set[str] = set()
     """Tasks with a wrong value in a check of backward()'s walk: a real bug in backward(),
     which may make a one-pass check slow too (a missing visited set is exponential)."""
-    small_failed: set[str] = set()
-    """Tasks with a failing case on a small graph: only those may excuse a one-pass check."""
+    small_failed = (
+        small
+        if small is not None
+        else {o.task for o in outcomes if o.status in FAILED and not o.gate and o.task is not None}
+    )
+    forward_failed = {
+        o.task for o in outcomes if o.status in FAILED and o.section == "forward" and o.task
+    }
     for outcome in sorted(outcomes, key=_key):  # sorted() is stable: suite order within a key
         if outcome.status == "passed":
             continue
@@ -97,8 +123,20 @@ def _blocking(outcomes: list[Outcome]):
                 for t in outcome.needs
                 if t != outcome.task and _excuses(t, outcome, small_failed, walk_failed)
             ]
+        elif outcome.own_forward and outcome.task in forward_failed:
+            # Its op's forward is wrong: charged in forward (to what its forward relies on).
+            candidates = [t for t in outcome.needs if t != outcome.task and t in failing]
+            candidates = candidates or [str(outcome.task)]
         else:
             candidates = [t for t in outcome.needs if t != outcome.task and t in failing]
+            if not candidates and _shown_right(outcome, outcomes):
+                # A task judged later (e.g. a rule under an upstream grad, which needs
+                # backward()) explains a check that its other variants pass.
+                candidates = [
+                    t  # never backward(): it is judged first, on its own evidence
+                    for t in outcome.needs
+                    if t not in (outcome.task, "3.1") and t in small_failed
+                ]
         if outcome.raised and outcome.raised != outcome.task and outcome.raised in tasks.TASKS:
             candidates.append(outcome.raised)
         if candidates:
@@ -107,8 +145,6 @@ def _blocking(outcomes: list[Outcome]):
             failing.setdefault(outcome.task, outcome)
             if outcome.gate and outcome.status in ("timeout", "error"):
                 cost_failed.add(outcome.task)
-            if not outcome.gate:
-                small_failed.add(outcome.task)
             if outcome.topology and outcome.status == "failed":
                 walk_failed.add(outcome.task)
     return blocked_by, failing, cost_failed, walk_failed
@@ -144,17 +180,28 @@ def _charge(
         )
     elif outcome.status == "passed":
         score = outcome.points
+    elif outcome.status == "skipped":
+        pass  # not run: it earns nothing, whatever blocks it
     elif blocker == SUBMISSION:
         status = "blocked"
     elif blocker is not None:
         status = "blocked"
-        kept = blocker in lost and (
-            outcome.consistent is True or _sibling_passed(outcome, outcomes)
+        kept = (blocker in lost or (blocker == outcome.task and outcome.own_forward)) and (
+            _shown_right(outcome, outcomes)
         )
         score = outcome.points if kept else 0.0
-        feedback = f"blocked by Task {blocker}, {tasks.title(blocker)}: fix it first. {feedback}"
-        if kept:
-            feedback += f" (Not charged here: this task was shown right without Task {blocker}.)"
+        if blocker == outcome.task:
+            feedback = (
+                f"blocked by this op's forward pass (Task {blocker}), which is wrong: fix it "
+                f"first. {feedback} (Not charged here: your grads are right for the value "
+                "your forward computes.)"
+            )
+        else:
+            feedback = (
+                f"blocked by Task {blocker}, {tasks.title(blocker)}: fix it first. {feedback}"
+            )
+            if kept:
+                feedback += f" (Not charged here: this was shown right without Task {blocker}.)"
     return CaseResult(
         id=outcome.id,
         name=outcome.name,
@@ -180,6 +227,12 @@ def _gate_against(outcome: Outcome, tripped: set[str], cost_failed: set[str]) ->
         for task in sorted(outcome.needs & cost_failed, key=tasks.rank):
             return task
     return None
+
+
+def _shown_right(outcome: Outcome, outcomes: list[Outcome]) -> bool:
+    """Its own task is shown right another way: by the student's own engine, or by another
+    case of the same check."""
+    return outcome.consistent is True or _sibling_passed(outcome, outcomes)
 
 
 def _sibling_passed(outcome: Outcome, outcomes: list[Outcome]) -> bool:

@@ -148,6 +148,7 @@ class GradingPlugin:
             "consistent": case.consistent,
             "details": case.details,
             "raised": case.raised,
+            "own_forward": case.own_forward,
         }
 
 

@@ -156,10 +156,11 @@ class Model:
 @dataclass(frozen=True)
 class TrainCheck:
     """train() against the contract's steps done with the student's own model, loss and
-    backward(): one run by the grader, one by train(), from the same start."""
+    backward(): one run by the grader, one by train(), each on a model built after the same
+    seed (nothing copied in)."""
 
     model: Model
-    """The model (kind, args, kwargs, params), data, steps and lr; mode "train"."""
+    """The model (kind, args, kwargs), data, steps and lr; its params are not used."""
 
     def request(self) -> dict:
         return {**self.model.request(), "probe": "train_check"}
@@ -296,14 +297,14 @@ def reuse_graph(op: str, x: float, upstream: float | None = None) -> Graph:
 
 WIDTH, DEPTH = 32, 30
 """The one-pass graphs: 32 values mixed through 30 layers: 3,000 to 5,000 nodes, 150 deep;
-those of + alone and * alone (one node per step) 64 values through 60 layers."""
+those of + alone and * alone (one node per step) 128 values through 30 layers."""
 
 
 def mixing(op: str):
     """A large graph of `op`: each layer mixes pairs of values of the one below (a butterfly),
     so each node feeds many later ones. Values and grads stay positive and moderate; the
     graph of "mul" holds only +-1, so that its products stay exact."""
-    width, depth = (2 * WIDTH, 2 * DEPTH) if op in ("add", "mul") else (WIDTH, DEPTH)
+    width, depth = (4 * WIDTH, DEPTH) if op in ("add", "mul") else (WIDTH, DEPTH)
     if op == "mul":
         leaves = [(-1.0) ** (i * i // 3) for i in range(width)]
     else:
@@ -321,17 +322,19 @@ def mixing(op: str):
 
 
 def cell(b: Builder, op: str, a: int, other: int) -> int:
-    """One mixing step through `op`, from values in (0, 1) to a value in (0, 1)."""
+    """One mixing step through `op`: values stay between about 0.05 and 2 (+ alone doubles
+    them, 2**30 at most; * alone keeps +-1), relu stays on its live side."""
     if op in ("add", "mul"):
         return b.op(op, a, other)
-    part = {
-        "pow": lambda: b.op("pow", a, Const(2)),
-        "tanh": lambda: b.op("tanh", a),
-        "exp": lambda: b.op("exp", b.op("mul", a, Const(0.3))),
-        "relu": lambda: b.op("relu", b.op("add", a, Const(-0.25))),
-        "log": lambda: b.op("log", b.op("add", a, Const(1.0))),
-    }[op]()
-    return b.op("add", b.op("mul", part, Const(0.45)), b.op("mul", other, Const(0.5)))
+    part, weight, offset = {
+        "pow": (lambda: b.op("pow", b.op("add", a, Const(0.5)), Const(2)), 0.25, None),
+        "tanh": (lambda: b.op("tanh", a), 0.45, None),
+        "exp": (lambda: b.op("exp", b.op("mul", a, Const(0.3))), 0.45, None),
+        "relu": (lambda: b.op("relu", b.op("add", a, Const(-0.2))), 0.5, 0.15),
+        "log": (lambda: b.op("log", b.op("add", a, Const(1.0))), 0.45, None),
+    }[op]
+    mixed = b.op("add", b.op("mul", part(), Const(weight)), b.op("mul", other, Const(0.45)))
+    return mixed if offset is None else b.op("add", mixed, Const(offset))
 
 
 def operands_text(graph: Graph, *operands: float | Const) -> str:

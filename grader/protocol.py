@@ -143,7 +143,9 @@ class Map(Shape):
     def check(self, value, where):
         if not isinstance(value, dict) or len(value) > self.limit:
             raise _fail(where, f"is not an object of at most {self.limit} names")
-        return {printable(k, 40): self.value.check(v, f"{where}.{k[:40]}") for k, v in value.items()}
+        return {
+            printable(k, 40): self.value.check(v, f"{where}.{k[:40]}") for k, v in value.items()
+        }
 
 
 class Obj(Shape):
@@ -158,7 +160,9 @@ class Obj(Shape):
         missing = [key for key in self.fields if key not in value]
         if missing:
             raise _fail(where, f"has no {', '.join(missing)}")
-        return {key: shape.check(value[key], f"{where}.{key}") for key, shape in self.fields.items()}
+        return {
+            key: shape.check(value[key], f"{where}.{key}") for key, shape in self.fields.items()
+        }
 
 
 NUM = Num()
@@ -389,7 +393,9 @@ def _passes_counted(fields: dict, counts: list[tuple[int, bool]] | None, kind: s
     for item, (count, backward) in zip(passes, counts, strict=False):
         if item["error"] is not None:
             return
-        if len(item["data"]) != count or (backward and (item["grad"] is None or len(item["grad"]) != count)):
+        if len(item["data"]) != count or (
+            backward and (item["grad"] is None or len(item["grad"]) != count)
+        ):
             raise ProtocolError(f"a pass of the {kind} reply does not hold {count} nodes")
 
 
@@ -448,12 +454,12 @@ BUILDERS: dict[str, Callable[[dict], Any]] = {
 
 
 def printable(text: str, limit: int = 500) -> str:
-    """The submission's text cut to `limit` characters, with line breaks, terminal escapes and
-    lone surrogates shown, not obeyed: it cannot fake a line of the grader's output."""
+    """The submission's text with line breaks, terminal escapes and lone surrogates shown, not
+    obeyed (it cannot fake a line of the grader's output), then cut to `limit` characters."""
     text = text[:limit]
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else _escaped(c) for c in text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else _escaped(c) for c in text)
+    return text[:limit]
 
 
 def _escaped(c: str) -> str:

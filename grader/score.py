@@ -46,6 +46,9 @@ class Outcome:
     bug in backward() itself."""
     consistent: bool | None
     """After a failure: the student's own engine agrees with their code (checks.Case)."""
+    own_forward: bool
+    """A backward case whose op's forward is wrong, while its grads are the derivative of the
+    student's own forward: charged in forward, not here."""
     raised: str | None
     """A task whose stub was hit ("3.1"), or "submission" when the submission as a whole
     could not run the check (import error, missing name)."""
@@ -141,6 +144,7 @@ def _outcome(test: dict) -> Outcome:
         gate=bool(meta.get("gate", False)),
         topology=bool(meta.get("topology", False)),
         consistent=meta.get("consistent"),
+        own_forward=bool(meta.get("own_forward", False)),
         raised=meta.get("raised"),
         details=meta.get("details"),
     )

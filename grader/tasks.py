@@ -95,7 +95,7 @@ RULE = {
     "div": "1.10",
 }
 """Op -> the task its derivative belongs to (derived ops carry no rule of their own)."""
-DERIVED = {"neg": ("mul",), "sub": ("add", "mul"), "div": ("mul", "pow")}
+DERIVED = {"neg": ("mul",), "sub": ("add", "neg", "mul"), "div": ("mul", "pow")}
 """Derived op -> the primitives the reference builds it from (a student's may differ)."""
 
 

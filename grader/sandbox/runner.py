@@ -201,28 +201,19 @@ def model(submission: Submission, request: dict) -> dict:
 
 def train_check(submission: Submission, request: dict) -> dict:
     """The contract's training steps done here with the student's model, mse_loss, zero_grad
-    and backward(), then train() from the same start: train() is right when both agree."""
+    and backward(), and train() on a twin of that model (built after the same seed): train()
+    is right when both end the same. No parameter is copied in, so any parameters() works."""
     Value, cls, mse_loss, train = submission.api("Value", request["kind"], "mse_loss", "train")
-    random.seed(request["seed"])
-    net = cls(*request["args"], **request["kwargs"])
-    params = list(net.parameters())
-    _check_values(Value, params, f"{request['kind']}.parameters()")
-    reply: dict = {
-        "param_count": len(params),
-        "manual_losses": None,
-        "manual_params": None,
-        "losses": None,
-        "params": None,
-    }
-    if len(params) != len(request["params"]):
-        return reply
     xs, ys, kwargs = request["inputs"], request["targets"], request["train_kwargs"]
 
-    def start() -> None:
-        for p, x in zip(params, request["params"], strict=True):
-            p.data, p.grad = x, 0.0
+    def build():
+        random.seed(request["seed"])
+        net = cls(*request["args"], **request["kwargs"])
+        params = list(net.parameters())
+        _check_values(Value, params, f"{request['kind']}.parameters()")
+        return net, params
 
-    start()
+    net, params = build()
     losses = []
     for _ in range(kwargs["steps"]):
         loss = mse_loss([net(x) for x in xs], ys)
@@ -231,21 +222,28 @@ def train_check(submission: Submission, request: dict) -> dict:
         for p in params:
             p.data -= kwargs["lr"] * p.grad
         losses.append(loss.data)
-    reply["manual_losses"] = [_number(x) for x in losses]
-    reply["manual_params"] = _numbers(params, "data")
-    start()
-    returned = train(net, xs, ys, **kwargs)
-    reply["losses"] = [_number(x) for x in returned]
-    reply["params"] = _numbers(params, "data")
-    return reply
+    twin, twin_params = build()
+    returned = train(twin, xs, ys, **kwargs)
+    return {
+        "param_count": len(twin_params),
+        "manual_losses": [_number(x) for x in losses],
+        "manual_params": _numbers(params, "data"),
+        "losses": [_number(x) for x in returned],
+        "params": _numbers(twin_params, "data"),
+    }
 
 
 def parameters(submission: Submission, request: dict) -> dict:
-    """The data of a new model's parameters(), drawn after random.seed(seed)."""
-    Value, cls = submission.api("Value", request["kind"])
+    """The data of a new model's parameters(), drawn after random.seed(seed); with "parts",
+    of those models built one after the other, their parameters() joined."""
     random.seed(request["seed"])
-    params = list(cls(*request["args"], **request["kwargs"]).parameters())
-    _check_values(Value, params, f"{request['kind']}.parameters()")
+    parts = request.get("parts") or [[request["kind"], request["args"]]]
+    params = []
+    for kind, args in parts:
+        Value, cls = submission.api("Value", kind)
+        made = list(cls(*args, **request["kwargs"]).parameters())
+        _check_values(Value, made, f"{kind}.parameters()")
+        params += made
     return {"params": _numbers(params, "data")}
 
 

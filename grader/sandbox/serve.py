@@ -73,9 +73,9 @@ def send(stream, reply: dict) -> None:
     try:
         text = json.dumps(reply, allow_nan=True)
     except (TypeError, ValueError, RecursionError) as exc:
-        text = json.dumps(
-            {"error": {"type": "ProtocolError", "message": str(exc)[:200]}, "seq": reply.get("seq")}
-        )
+        error = {"type": "ProtocolError", "message": str(exc)[:200]}
+        error.update(file=None, line=None, code=None, task=None)
+        text = json.dumps({"error": error, "where": "reply", "seq": reply.get("seq")})
     stream.write(text + "\n")
     stream.flush()
 

@@ -178,30 +178,41 @@ def test_neuron_draws_weights_then_bias(lab):
     )
 
 
-def check_draw_order(lab, kind, args, what, rule):
-    """parameters() of a model built after random.seed(0) are the draws, in the order the
-    contract builds it: each neuron's weights, then its bias (no call of the model needed)."""
-    lab.case.needs |= {"Layer": {"4.3"}, "MLP": {"4.3", "4.5"}}[kind]
+def check_parameters(lab, kind, args, parts, what, rule):
+    """parameters() of a model built after random.seed(0) are those of its parts built the
+    same way, one after the other, by the student's own classes: each Layer's neurons, each
+    MLP's layers (no call of the model, nor the Neuron's own draw order, involved)."""
     request = {"probe": "parameters", "kind": kind, "args": list(args), "kwargs": {}, "seed": 0}
+    built = {"probe": "parameters", "kind": parts[0][0], "args": [], "kwargs": {}, "seed": 0}
     with checks.checking(what):
         params = checks.ask(lab.worker, "parameters", request)
-    draws = random.Random(0)
-    expected = tuple(draws.uniform(-1, 1) for _ in range(param_count(kind, list(args), {})))
-    if len(params) != len(expected):
-        checks.fail(f"{what}: parameters() returned {len(params)} Values, expected {len(expected)}")
-    checks.numbers(what, "parameters()[i].data", params, expected, rule, "the draws in order")
+        expected = checks.ask(
+            lab.worker, "parameters", {**built, "parts": [[k, list(a)] for k, a in parts]}
+        )
+    count = param_count(kind, list(args), {})
+    if len(params) != count:
+        checks.fail(f"{what}: parameters() returned {len(params)} Values, expected {count}")
+    checks.numbers(
+        what,
+        "parameters()[i].data",
+        params,
+        expected,
+        rule,
+        f"the parameters of {parts[0][0]}s built in turn",
+    )
 
 
 @pytest.mark.points(1)
 @pytest.mark.task("4.5")
 def test_layer_parameters(lab):
     """Layer(3, 4).parameters(): 4 neurons of 3 weights + 1 bias, neuron by neuron."""
-    check_draw_order(
+    check_parameters(
         lab,
         "Layer",
         (3, 4),
+        [("Neuron", (3,))] * 4,
         "random.seed(0); Layer(3, 4).parameters()",
-        "parameters() is the neurons' parameters in order, each neuron's w then b",
+        "parameters() is the neurons' parameters, neuron by neuron",
     )
 
 
@@ -209,12 +220,13 @@ def test_layer_parameters(lab):
 @pytest.mark.task("4.7")
 def test_mlp_parameters(lab):
     """MLP(3, [4, 4, 1]).parameters(): layer by layer, neuron by neuron, weights then bias."""
-    check_draw_order(
+    check_parameters(
         lab,
         "MLP",
         (3, [4, 4, 1]),
+        [("Layer", (3, 4)), ("Layer", (4, 4)), ("Layer", (4, 1))],
         "random.seed(0); MLP(3, [4, 4, 1]).parameters()",
-        "parameters() is the layers' parameters in order (layer by layer, neuron by neuron)",
+        "parameters() is the layers' parameters, layer by layer",
     )
 
 
@@ -232,6 +244,24 @@ def test_neuron_forward(lab, activation, value_inputs):
     )
 
 
+@pytest.mark.points(1)
+@pytest.mark.task("4.2")
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_neuron_gradients(lab, activation):
+    """Grads of a Neuron's weights, bias and Value inputs after backward() of its output."""
+    what = f"gradients of Neuron(3, activation={activation!r}) after backward() of its output"
+    forward(
+        lab,
+        "Neuron",
+        (3,),
+        {"activation": activation},
+        what,
+        gradients=True,
+        mode="backward",
+        value_inputs=True,
+    )
+
+
 @pytest.mark.points(2)
 @pytest.mark.task("4.4")
 @pytest.mark.parametrize("nout", [1, 3])
@@ -243,7 +273,7 @@ def test_layer_forward(lab, nout):
 COMBINATIONS = [("linear", "linear")] + [(h, o) for h in ("tanh", "relu") for o in ACTIVATIONS]
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2.5)
 @pytest.mark.task("4.6")
 @pytest.mark.parametrize("activation, output_activation", COMBINATIONS)
 def test_mlp_forward(lab, activation, output_activation):
@@ -259,7 +289,16 @@ def test_mlp_forward(lab, activation, output_activation):
     )
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(0.5)
+@pytest.mark.task("4.6")
+@pytest.mark.parametrize("nouts", [[1, 3], [4, 1, 1]], ids=["one-then-three", "one-one"])
+def test_mlp_with_one_neuron_hidden_layers(lab, nouts):
+    """An MLP whose hidden layer has one neuron: that layer's bare Value goes on as a list."""
+    kwargs = {"activation": "tanh", "output_activation": "linear"}
+    forward(lab, "MLP", (3, nouts), kwargs, f"MLP(3, {nouts}, 'tanh', 'linear') on {INPUTS[0]}")
+
+
+@pytest.mark.points(2)
 @pytest.mark.task("4.6")
 @pytest.mark.parametrize(
     "activation, output_activation", [("linear", "linear"), ("tanh", "tanh"), ("relu", "linear")]
