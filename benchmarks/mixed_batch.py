@@ -3,8 +3,9 @@
     python benchmarks/mixed_batch.py DIR
     python -m grader batch DIR --out DIR-graded --jobs 2
 
-Correct work in every form (package, .py, notebook, .zip), every mutant of the catalogue,
-stubs and half-done work, broken inputs, and hostile submissions from tests/hostile.
+Correct work in every form (package, .py, notebook, .zip, LMS download names), every mutant of
+the catalogue, stubs and half-done work, broken inputs, hostile zips and names, and hostile
+submissions from tests/hostile.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import stat
 import sys
 import zipfile
 from pathlib import Path
@@ -27,6 +29,14 @@ from grader.mutants import MUTANTS  # noqa: E402
 SOLUTIONS = REPO / "solutions"
 ATTACKS = REPO / "tests" / "hostile" / "submissions"
 PLACEHOLDER = re.compile(r"__[A-Z_]+__")
+DEVICE = zipfile.ZipInfo("tty")
+DEVICE.create_system, DEVICE.external_attr = 3, (stat.S_IFCHR | 0o666) << 16
+HOSTILE_ZIPS = {
+    "zip_file_and_folder_named_exercises.zip": [("exercises", "x"), ("exercises/__init__.py", "")],
+    "zip_stored_then_damaged.zip": [("engine.py", "x = 1\n")],
+    "zip_holding_a_device.zip": [(DEVICE, "")],
+    "zip_name_too_long.zip": [("x" * 300 + ".py", "")],
+}
 
 
 def write(out: Path) -> list[Path]:
@@ -58,6 +68,17 @@ def write(out: Path) -> list[Path]:
     (out / "no_python_files" / "notes.txt").write_text("I ran out of time.\n")
     with zipfile.ZipFile(out / "zip_slip.zip", "w") as archive:
         archive.writestr("../../escaped.py", "print('escaped')\n")
+    for name, members in HOSTILE_ZIPS.items():
+        with zipfile.ZipFile(out / name, "w") as archive:
+            for member, data in members:
+                archive.writestr(member, data)
+    damaged = (out / "zip_stored_then_damaged.zip").read_bytes().replace(b"x = 1", b"x = 2")
+    (out / "zip_stored_then_damaged.zip").write_bytes(damaged)  # its CRC no longer matches
+    (out / "smithjohn_LATE_12345_67890_hw.py").write_text(reference)  # a Canvas download
+    moodle = out / "Jane Doe_4242_assignsubmission_file"  # a Moodle one, in its folder
+    moodle.mkdir()
+    (moodle / "my_work.py").write_text(reference)
+    (out / '=HYPERLINK("evil.example")_named_like_a_formula.py').write_text(reference)
     for attack in sorted(ATTACKS.glob("*.py")):
         text = attack.read_text()
         if not PLACEHOLDER.search(text) and attack.stem != "conftest_in_submission_folder":

@@ -61,7 +61,7 @@ def blame(outcomes: list[Outcome], problem: str | None) -> tuple[list[CaseResult
     order to fix them. `problem` describes a problem of the submission as a whole."""
     first_blocked, first_failing, *_ = _blocking(outcomes)
     small = {
-        o.task
+        str(o.task)
         for o in outcomes
         if o.task in first_failing
         and not o.gate
@@ -181,7 +181,7 @@ def _charge(
     elif outcome.status == "passed":
         score = outcome.points
     elif outcome.status == "skipped":
-        pass  # not run: it earns nothing, whatever blocks it
+        blocker = None  # not run: it earns nothing, and nothing blocked it
     elif blocker == SUBMISSION:
         status = "blocked"
     elif blocker is not None:
@@ -265,7 +265,9 @@ def _root_causes(
         causes.append(
             RootCause(
                 task=task,
-                title=problem if task == SUBMISSION and problem else tasks.title(task),
+                title=(problem or "your submission as a whole")
+                if task == SUBMISSION
+                else tasks.title(task),
                 section=tasks.section_of(task),
                 points_lost=sum(r.max_score - r.score for r in members),
                 message=problem if task == SUBMISSION and problem else first.feedback,

@@ -27,7 +27,13 @@ from grader.protocol import (
     SubmissionError,
     parse,
 )
-from grader.worker import BudgetExhausted, Worker, WorkerCrashed, WorkerTimeout
+from grader.worker import (
+    BudgetExhausted,
+    Worker,
+    WorkerCrashed,
+    WorkerTimeout,
+    WorkerUnavailable,
+)
 
 ONE_PASS_FACTOR = 60
 """backward() of a one-pass graph may take this many times as long as building it..."""
@@ -101,6 +107,8 @@ def checking(what: str) -> Iterator[None]:
         raise Failure("error", f"{what}: {explain(exc)}", exc.error, whole) from None
     except WorkerTimeout as exc:
         raise Failure("timeout", f"{what}: {exc} (an infinite loop, or far too slow?)") from None
+    except WorkerUnavailable:
+        raise  # the grading machine's problem: the plugin reports a grader error
     except WorkerCrashed as exc:
         raise Failure("error", f"{what}: {exc}") from None
     except ProtocolError as exc:

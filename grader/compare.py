@@ -260,7 +260,7 @@ def guess(op, x, out, other, node, yours, mine, theirs, upstream) -> str | None:
         if isinstance(value, float) and math.isfinite(value) and close(mine, value * upstream):
             return f"you used {name}"
     if upstream != 1 and close(mine, theirs):
-        return "forgot to multiply by out.grad"
+        return "you forgot to multiply by out.grad"
     if close(mine, -theirs * upstream):
         return "the sign is flipped"
     if mine == 0.0:

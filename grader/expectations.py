@@ -1,6 +1,6 @@
 """`python -m grader expectations`: compute with torch every expected value the suites use.
 
-The public suites' expectations are shipped with the grader (grader/expectations/public.json),
+The public suites' expectations are shipped with the grader (grader/expected_values.json),
 so that students grade without torch; a test fails when they drift from what torch gives.
 The course's autograder computes the hidden tests' expectations once, with the secret seed,
 into a folder it then passes to every grading (`--expectations DIR`).
@@ -42,7 +42,9 @@ def compute(hidden: bool, secret_seed: int | None) -> dict[str, dict]:
         oracles=(public, secret),
     )
     if report.score != report.max_score or report.errors:
-        problems = [c.message for c in report.root_causes][:3] + [e["message"] for e in report.errors]
+        problems = [c.message for c in report.root_causes][:3] + [
+            e["message"] for e in report.errors
+        ]
         raise SystemExit(
             "error: the reference solutions do not pass every test, so some expectations "
             f"would be missing: {'; '.join(problems)}"

@@ -3,7 +3,7 @@
 This is the only module that imports torch, and only when an expectation is not known yet.
 Expectations depend on the probe alone, so they are data, looked up by a hash of the probe in:
 
-1. the expectations shipped in the package (grader/expectations/public.json: every probe of the
+1. the expectations shipped in the package (grader/expected_values.json: every probe of the
    public suites, written by `python -m grader expectations`; a test fails when they drift);
 2. expectation files given with `--expectations DIR` (the course's autograder precomputes
    the hidden tests' there, with the secret seed);
@@ -30,7 +30,7 @@ from grader.report import write_text_atomic
 
 EXPECTATIONS_SCHEMA = 2
 """Bumped when a probe's torch implementation changes: every key changes with it."""
-SHIPPED = Path(__file__).with_name("expectations") / "public.json"
+SHIPPED = Path(__file__).with_name("expected_values.json")
 EXPECTATIONS_FILE = "expectations.json"
 """The file `python -m grader expectations --out DIR` writes, and `--expectations DIR` reads."""
 

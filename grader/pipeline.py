@@ -81,7 +81,7 @@ def grade(path: Path, options: Options, oracles: tuple[Oracle, Oracle] | None = 
     with Worker(found, options.limits) as worker:
         worker.start()  # it imports the submission while pytest loads the suites
         from grader.plugin import GradingPlugin
-        
+
         plugin = GradingPlugin(
             worker, oracle, hidden_oracle, options.secret_seed, options.run_hidden
         )
@@ -235,9 +235,8 @@ def submission_errors(found: submission.Submission, worker: Worker) -> list[dict
         where = f" at {e.file}:{e.line}" if e.file else ""
         errors.append({"kind": "import", "message": f"{e.type}{where}: {e.message}"})
     for e in load.cell_errors:
-        errors.append(
-            {"kind": "notebook_cell", "message": f"{e.file} line {e.line} raised {e.type}: {e.message}"}
-        )
+        where = f"{e.file or 'a cell'}" + (f" line {e.line}" if e.line else "")
+        errors.append({"kind": "notebook_cell", "message": f"{where} raised {e.type}: {e.message}"})
     if load.cell_error_count > len(load.cell_errors):
         more = load.cell_error_count - len(load.cell_errors)
         errors.append({"kind": "notebook_cell", "message": f"and {more} more cells raised"})

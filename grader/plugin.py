@@ -11,7 +11,7 @@ import pytest
 
 from grader.checks import Case, Failure, Lab
 from grader.oracle import Oracle, TorchMissing
-from grader.worker import Worker
+from grader.worker import Worker, WorkerUnavailable
 
 MARKERS = (
     "points(n): points of this test, shared equally by its parametrized cases",
@@ -108,7 +108,7 @@ class GradingPlugin:
                 case.raised = failure.error.task
         elif call.excinfo.errisinstance(pytest.skip.Exception):
             item.stash[VERDICT] = ("skipped", _skip_reason(call))
-        elif isinstance(call.excinfo.value, TorchMissing):
+        elif isinstance(call.excinfo.value, (TorchMissing, WorkerUnavailable)):
             message = str(call.excinfo.value)
             self.grader_errors.append(f"{item.nodeid}: {message}")
             item.stash[VERDICT] = ("error", f"the grader could not check this test: {message}")

@@ -144,7 +144,8 @@ class Map(Shape):
         if not isinstance(value, dict) or len(value) > self.limit:
             raise _fail(where, f"is not an object of at most {self.limit} names")
         return {
-            printable(k, 40): self.value.check(v, f"{where}.{k[:40]}") for k, v in value.items()
+            printable(k, 40): self.value.check(v, f"{where}.{printable(k, 40)}")
+            for k, v in value.items()
         }
 
 

@@ -91,15 +91,15 @@ def render(report: Report, verbose: bool = False) -> str:
     for section in report.sections:
         passed = sum(t.status == "passed" for t in section.tests)
         lines.append(
-            f"  {section.title:<{width}}  {_pts(section.score):>6} / "
-            f"{_pts(section.max_score):<6} ({passed}/{len(section.tests)} tests passed)"
+            f"  {section.title:<{width}}  {points(section.score):>6} / "
+            f"{points(section.max_score):<6} ({passed}/{len(section.tests)} tests passed)"
         )
     causes = [c for c in report.root_causes if c.task != "submission" or not report.errors]
     if causes:
         lines += ["", "What to fix, in this order:"]
         for number, cause in enumerate(causes, start=1):
             name = "" if cause.task == "submission" else f"Task {cause.task}, "
-            lines.append(f"  {number}. {name}{cause.title} (-{_pts(cause.points_lost)} points)")
+            lines.append(f"  {number}. {name}{cause.title} (-{points(cause.points_lost)} points)")
             lines.append(f"     {cause.message}")
             extra = _counts(cause)
             if extra:
@@ -117,10 +117,10 @@ def render(report: Report, verbose: bool = False) -> str:
                 if reproduce:
                     lines += [f"      | {line}" for line in reproduce.splitlines()]
     lines.append("")
-    lines.append(f"Score: {_pts(report.score)}/{_pts(report.max_score)}")
+    lines.append(f"Score: {points(report.score)}/{points(report.max_score)}")
     if report.hidden_points_held_back:
         lines.append(
-            f"Hidden tests worth {_pts(report.hidden_points_held_back)} more points run "
+            f"Hidden tests worth {points(report.hidden_points_held_back)} more points run "
             "only in the course's autograder."
         )
     return "\n".join(printable(line, 2000) for line in lines)
@@ -138,5 +138,6 @@ def _counts(cause: RootCause) -> str:
     return "; ".join(parts) + " (-v shows every case)"
 
 
-def _pts(x: float) -> str:
-    return f"{x:g}" if x == int(x) else f"{x:.3f}".rstrip("0")
+def points(x: float) -> str:
+    """Points as people write them: 7, 7.5, 0.375."""
+    return f"{x:g}" if x == int(x) else f"{x:.3f}".rstrip("0").rstrip(".")

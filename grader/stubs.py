@@ -24,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 
+from grader.submission import SKIP_TAG
+
 MODULES = ("engine", "nn", "train")
 NOTEBOOK = "scratch_mlp.ipynb"
 HEADER = (
@@ -104,7 +106,11 @@ _DEMO_TEXT = """\
 ## Try it
 
 Four examples of three inputs, each with a target of +1 or -1. Once every task is done, the loss
-falls step after step and the predictions approach the targets."""
+falls step after step and the predictions approach the targets.
+
+These last cells are a demo: the grader never runs them (each carries the cell tag
+`skip-grading`). The plots use matplotlib, in this notebook only; if it is missing, run
+`%pip install matplotlib` in a cell (or `pip install matplotlib` in a terminal)."""
 
 _DEMO_CELLS = (
     (
@@ -128,7 +134,34 @@ for step in range(0, len(losses), 5):
 for x, y in zip(xs, ys):
     print(f"target {y:+d}: prediction {model(x).data:+.3f}")""",
     ),
+    (
+        "demo-plot-loss",
+        """\
+import matplotlib.pyplot as plt  # missing? run: %pip install matplotlib
+
+plt.plot(range(len(losses)), losses, marker=".")
+plt.yscale("log")
+plt.xlabel("step")
+plt.ylabel("loss (mean squared error)")
+plt.title("Training MLP(3, [4, 4, 1]) on the four examples")
+plt.show()""",
+    ),
+    (
+        "demo-plot-predictions",
+        """\
+examples = range(1, len(xs) + 1)
+plt.scatter(examples, ys, s=120, marker="o", label="target")
+plt.scatter(examples, [model(x).data for x in xs], s=120, marker="x", label="prediction")
+plt.axhline(0, color="gray", linewidth=0.5)
+plt.xticks(examples, [f"example {i}" for i in examples])
+plt.ylim(-1.25, 1.25)
+plt.legend()
+plt.title("The trained MLP on the sample data")
+plt.show()""",
+    ),
 )
+DEMO_TAGS = ["demo", SKIP_TAG]
+"""The grader runs no cell tagged skip-grading."""
 
 
 def stub_source(text: str, *, tasks: Container[str] | None = None) -> str:
@@ -177,7 +210,8 @@ def build_module(source_dir: Path, *, solutions: bool) -> str:
 
 
 def build_notebook(source_dir: Path, *, solutions: bool) -> nbformat.NotebookNode:
-    """Return the notebook form: explanations, the definitions, then a model trained on toy data."""
+    """Return the notebook form: explanations, the definitions, then a demo (never graded) that
+    trains a model on toy data and plots its loss and predictions."""
     imports, (engine, nn, train) = _parts(source_dir, solutions=solutions)
     cells = [
         nbformat.v4.new_markdown_cell(_INTRO, id="intro"),
@@ -190,7 +224,7 @@ def build_notebook(source_dir: Path, *, solutions: bool) -> nbformat.NotebookNod
         nbformat.v4.new_code_cell(train.rstrip("\n"), id="train"),
         nbformat.v4.new_markdown_cell(_DEMO_TEXT, id="demo-text"),
         *(
-            nbformat.v4.new_code_cell(source, id=cell_id, metadata={"tags": ["demo"]})
+            nbformat.v4.new_code_cell(source, id=cell_id, metadata={"tags": DEMO_TAGS})
             for cell_id, source in _DEMO_CELLS
         ),
     ]

@@ -32,6 +32,7 @@ from grader.worker_process import (
     how_it_ended,
     kill,
     own_process_group,
+    remove_tree,
     scrubbed_environment,
     site_packages,
     worker_uid,
@@ -110,6 +111,7 @@ class Worker:
         self._seq = 0
         self._import_failure: StudentError | None = None
         self._greeted = False
+        self._greeted_at = 0.0
         self._load_sent: float | None = None
         """When the load request of the running worker was sent, if its reply is awaited."""
 
@@ -172,11 +174,12 @@ class Worker:
         """The reply to the load request: the one `start` sent, or a new one."""
         if self._load_sent is None or self._process is None:
             return self.request({"probe": "load"}, self.limits.import_timeout_s)
-        clock, sent = time.monotonic(), self._load_sent
+        clock = time.monotonic()
         self._load_sent = None
         try:
             self._ready()
-            left = self.limits.import_timeout_s - (time.monotonic() - sent)
+            # The import starts once the worker is confined: its start is not the student's.
+            left = self.limits.import_timeout_s - (time.monotonic() - self._greeted_at)
             return self._receive(max(left, 0.0), "load", budget_cut=False)
         finally:
             self.spent += time.monotonic() - clock
@@ -255,7 +258,7 @@ class Worker:
                 f"the grader's worker could not start ({exc}); this is a "
                 "problem of the grading machine, not of your code"
             ) from None
-        self._greeted = True
+        self._greeted, self._greeted_at = True, time.monotonic()
         confined = hello.limits
         self.limits_in_force = {
             "request_timeout": True,
@@ -309,7 +312,7 @@ class Worker:
             kill(process, self._uid)
             self._pipes.close()
         if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            remove_tree(self._folder)
             self._folder = None
 
 

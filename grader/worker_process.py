@@ -8,14 +8,18 @@ each OS offers (docs/grading.md).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import queue
 import signal
+import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 BASE_UID = 0x7000_0000
 """A root grader runs its workers as user BASE_UID + its own pid: unique per grading process,
@@ -192,6 +196,134 @@ def chown_tree(folder: Path, uid: int) -> None:
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames + filenames:
             os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove the folder `path` and all the worker left in it; never raises, logs nothing.
+
+    Whatever it made: folders nested to any depth, folders it made unreadable or read-only,
+    FIFOs, sockets, links (removed, never followed: the files they name stay as they are).
+    Only folders' modes are changed, never a file's (a hard link shares its file's mode),
+    except on Windows, where a read-only file cannot be deleted otherwise.
+    """
+    with contextlib.suppress(OSError):
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            os.unlink(path)
+            return
+        top = _enter(_Folder(os.path.dirname(os.path.abspath(path)), None), os.path.basename(path))
+        try:
+            _empty(top)
+        finally:
+            _leave(top)
+    with contextlib.suppress(OSError):
+        os.rmdir(path)
+
+
+BY_DESCRIPTOR = {os.open, os.unlink, os.rmdir, os.rename, os.chmod} <= os.supports_dir_fd
+"""Resolve every name inside an open folder (POSIX), so that no link on the way is followed;
+elsewhere (Windows), by path."""
+
+
+class _Folder(NamedTuple):
+    """A folder being emptied: its path, and an open descriptor if BY_DESCRIPTOR."""
+
+    path: str
+    fd: int | None
+
+    def at(self, name: str) -> tuple[str, int | None]:
+        """`name` in this folder, as (path, dir_fd) arguments."""
+        return (name, self.fd) if self.fd is not None else (os.path.join(self.path, name), None)
+
+
+def _empty(top: _Folder) -> None:
+    """Empty `top` one folder at a time, with no recursion and no long path: the subfolders
+    of each folder are moved up into `top` before that folder is removed."""
+    free_names = _free_names(top)
+    pending = _clear(top, top, free_names)
+    while pending:
+        name = pending.pop()
+        try:
+            folder = _enter(top, name)
+        except OSError:
+            with contextlib.suppress(OSError):
+                _unlink(*top.at(name))  # no longer a folder
+            continue
+        try:
+            pending += _clear(folder, top, free_names)
+        finally:
+            _leave(folder)
+        with contextlib.suppress(OSError):
+            name, fd = top.at(name)
+            os.rmdir(name, dir_fd=fd)
+
+
+def _clear(folder: _Folder, top: _Folder, free_names: Iterator[str]) -> list[str]:
+    """Unlink everything in `folder` but its subfolders, which move to `top` (from elsewhere)
+    under a free name; return their names in `top`."""
+    try:
+        with os.scandir(folder.path if folder.fd is None else folder.fd) as it:
+            entries = list(it)
+    except OSError:
+        return []
+    moved = []
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            name, fd = folder.at(entry.name)
+            if not entry.is_dir(follow_symlinks=False):
+                _unlink(name, fd)
+            elif folder is top:
+                moved.append(entry.name)
+            else:
+                _make_writable(name, fd)  # moving a folder rewrites its ".."
+                free = next(free_names)
+                target, top_fd = top.at(free)
+                os.rename(name, target, src_dir_fd=fd, dst_dir_fd=top_fd)
+                moved.append(free)
+    return moved
+
+
+def _free_names(top: _Folder) -> Iterator[str]:
+    """Names that nothing in `top` has."""
+    for number in itertools.count():
+        name, fd = top.at(f".removing-{number}")
+        try:
+            os.lstat(name, dir_fd=fd)
+        except FileNotFoundError:
+            yield f".removing-{number}"
+
+
+def _enter(parent: _Folder, name: str) -> _Folder:
+    """Open the folder `name` in `parent` (never through a link), readable and writable."""
+    path, fd = parent.at(name)
+    _make_writable(path, fd)
+    if not BY_DESCRIPTOR:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise NotADirectoryError(path)
+        return _Folder(path, None)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK
+    return _Folder(os.path.join(parent.path, name), os.open(path, flags, dir_fd=fd))
+
+
+def _make_writable(path: str, fd: int | None) -> None:
+    """Let the grader's user list a folder and remove its entries (a link is left alone)."""
+    with contextlib.suppress(OSError, NotImplementedError):
+        os.chmod(path, 0o700, dir_fd=fd, follow_symlinks=not BY_DESCRIPTOR)
+
+
+def _unlink(path: str, fd: int | None) -> None:
+    try:
+        os.unlink(path, dir_fd=fd)
+    except PermissionError:
+        if fd is not None:
+            raise
+        os.chmod(path, stat.S_IWRITE)  # Windows: a read-only file cannot be deleted
+        os.unlink(path)
+
+
+def _leave(folder: _Folder) -> None:
+    if folder.fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(folder.fd)
 
 
 def site_packages() -> list[str]:

@@ -46,7 +46,8 @@ def test_secret_points(lab, secret_seed, op, upstream):
     c = round(random.Random(f"{secret_seed}-{op}-upstream").uniform(1.2, 3.0), 3)
     graph = op_graph(op, *operands, upstream=c if upstream else None)
     inputs = sum(not isinstance(o, Const) for o in operands)
-    what = f"backward of out = {expression(graph, inputs + upstream)} at {operands_text(graph, *operands)}"
+    out = expression(graph, inputs + upstream)
+    what = f"backward of out = {out} at {operands_text(graph, *operands)}"
     rule = RULES[op]
     if upstream:
         lab.case.needs.add("3.1")

@@ -73,7 +73,7 @@ def send(stream, reply: dict) -> None:
     try:
         text = json.dumps(reply, allow_nan=True)
     except (TypeError, ValueError, RecursionError) as exc:
-        error = {"type": "ProtocolError", "message": str(exc)[:200]}
+        error: dict[str, object] = {"type": "ProtocolError", "message": str(exc)[:200]}
         error.update(file=None, line=None, code=None, task=None)
         text = json.dumps({"error": error, "where": "reply", "seq": reply.get("seq")})
     stream.write(text + "\n")

@@ -1,10 +1,17 @@
-"""grader/score.py: pytest-json-report's tests grouped into sections, with their points."""
+"""grader/score.py and plugin.split_points: cases as outcomes, points in exact eighths, sections
+whose sums are exact in any order."""
 
 from __future__ import annotations
 
+import random
+from fractions import Fraction
+from functools import reduce
+
 import pytest
 
-from grader.score import section_of, tally
+from grader.pipeline import SECTION_IDS
+from grader.plugin import QUANTUM, split_points
+from grader.score import SECTIONS, CaseResult, outcomes, section_of, tally
 
 SUITES = "suites"  # node ids are relative to the grader package, the suites' rootdir
 
@@ -15,91 +22,134 @@ SUITES = "suites"  # node ids are relative to the grader package, the suites' ro
         (f"{SUITES}/test_backward.py::test_tanh[0.5]", "backward"),
         ("test_nn.py::test_zero_grad", "nn"),
         ("hidden/hidden_test_training.py::test_secret_dataset", "training"),
-        (f"{SUITES}/test_stretch.py::test_hundred_thousand_op_chain", "stretch"),
+        (f"{SUITES}/test_backprop.py::test_random_graphs[add-6]", "backprop"),
     ],
 )
 def test_section_of(nodeid: str, section: str) -> None:
     assert section_of(nodeid) == section
 
 
-def case(nodeid: str, status: str, points: float, **metadata) -> dict:
-    """One test as pytest-json-report gives it, with the metadata the grading plugin adds."""
-    return {
-        "nodeid": f"{SUITES}/{nodeid}",
-        "setup": {"duration": 0.001},
-        "call": {"duration": 0.02},
-        "teardown": {"duration": 0.0},
-        "metadata": {
-            "status": status,
-            "feedback": "" if status == "passed" else "wrong",
-            "points": points,
-            "task": "2.4",
-            "name": "backward of tanh(x)",
-            "visibility": "visible",
-            **metadata,
-        },
-    }
+def test_the_sections_are_the_pipelines_in_order_with_titles() -> None:
+    assert tuple(SECTIONS) == SECTION_IDS
+    assert all(SECTIONS[s] for s in SECTION_IDS)
 
 
-def test_points_are_shared_by_cases_and_earned_only_when_passed() -> None:
-    third = 3 / 3
-    raw = {
-        "tests": [
-            case("test_backward.py::test_tanh[0.5]", "passed", third),
-            case("test_backward.py::test_tanh[-1.2]", "failed", third),
-            case("test_backward.py::test_tanh[2.0]", "timeout", third),
-            case("test_backward.py::test_add[2.0--3.0]", "passed", 2.5 / 2),
-            case("test_backward.py::test_add[-1.5-4.0]", "passed", 2.5 / 2),
-            case("test_forward.py::test_add[2.0--3.5]", "passed", 2 / 3),
-            case("test_forward.py::test_add[-1.25--4.0]", "passed", 2 / 3),
-            case("test_forward.py::test_add[3-4]", "error", 2 / 3),
+def result(nodeid: str, **metadata) -> dict:
+    """One case as GradingPlugin.results holds it."""
+    return {"nodeid": f"{SUITES}/{nodeid}", "duration": 0.021234, "metadata": metadata}
+
+
+def test_an_outcome_keeps_what_the_plugin_recorded() -> None:
+    [outcome] = outcomes(
+        [
+            result(
+                "test_backward.py::test_tanh[upstream-0.5]",
+                status="failed",
+                feedback="backward of tanh: expected 1, got 2",
+                points=0.375,
+                task="2.4",
+                name="backward of tanh(x) [upstream-0.5]",
+                visibility="hidden",
+                group="suites/test_backward.py::test_tanh",
+                needs=["1.4", "2.4", "3.1"],
+                gate=False,
+                topology=True,
+                consistent=False,
+                raised="3.1",
+                details={"kind": "training", "losses": None, "params": None},
+            )
         ]
-    }
-    backward, forward = sorted(tally(raw), key=lambda s: s.id)
-    assert (backward.score, backward.max_score) == (3.5, 5.5)
-    assert (forward.score, forward.max_score) == (1.3333, 2.0)
-    assert [t.score for t in backward.tests] == [1.0, 0.0, 0.0, 1.25, 1.25]
-    assert [t.max_score for t in forward.tests] == [2 / 3] * 3
-
-
-def test_sections_come_in_the_fixed_order_with_extra_credit_marked() -> None:
-    raw = {
-        "tests": [
-            case("test_stretch.py::test_hundred_thousand_op_chain", "passed", 10),
-            case("test_training.py::test_mse_gradient[number-targets]", "passed", 1),
-            case("test_forward.py::test_neg[2.5]", "passed", 0.5),
-            case("test_secret.py::test_x", "passed", 1),
-        ]
-    }
-    sections = tally(raw)
-    assert [s.id for s in sections] == ["forward", "training", "stretch", "secret"]
-    assert [s.extra_credit for s in sections] == [False, False, True, False]
-    assert sections[2].title.startswith("Stretch")
-
-
-def test_a_case_result_keeps_what_the_report_shows() -> None:
-    [section] = tally(
-        {
-            "tests": [
-                case(
-                    "test_backward.py::test_tanh[0.5]",
-                    "failed",
-                    1.0,
-                    feedback="backward of tanh: expected 1, got 2",
-                )
-            ]
-        }
     )
-    [result] = section.tests
-    assert result.id == "backward::test_tanh[0.5]"
-    assert (result.name, result.task, result.status) == ("backward of tanh(x)", "2.4", "failed")
-    assert (result.score, result.max_score) == (0.0, 1.0)
-    assert result.feedback == "backward of tanh: expected 1, got 2"
-    assert (result.visibility, result.duration_s) == ("visible", 0.021)
+    assert outcome.id == "backward::test_tanh[upstream-0.5]" and outcome.section == "backward"
+    assert (outcome.name, outcome.task, outcome.status) == (
+        "backward of tanh(x) [upstream-0.5]",
+        "2.4",
+        "failed",
+    )
+    assert (outcome.points, outcome.duration_s, outcome.visibility) == (0.375, 0.0212, "hidden")
+    assert outcome.needs == frozenset({"1.4", "2.4", "3.1"})
+    assert (outcome.topology, outcome.consistent, outcome.raised) == (True, False, "3.1")
+    assert outcome.group == "suites/test_backward.py::test_tanh"
+    assert outcome.details == {"kind": "training", "losses": None, "params": None}
 
 
 def test_a_case_without_metadata_is_an_error_worth_nothing() -> None:
-    [section] = tally({"tests": [{"nodeid": f"{SUITES}/test_nn.py::test_zero_grad"}]})
-    [result] = section.tests
-    assert (result.status, result.score, result.max_score) == ("error", 0.0, 0.0)
-    assert tally({"tests": []}) == tally({}) == []
+    [outcome] = outcomes([{"nodeid": f"{SUITES}/test_nn.py::test_mlp_forward[tanh-relu]"}])
+    assert (outcome.status, outcome.points, outcome.task, outcome.feedback) == (
+        "error",
+        0.0,
+        None,
+        "",
+    )
+    assert outcome.group == "test_mlp_forward" and outcome.needs == frozenset()
+    assert (outcome.gate, outcome.topology, outcome.consistent, outcome.raised) == (
+        False,
+        False,
+        None,
+        None,
+    )
+    assert outcomes([]) == []
+
+
+def case_result(test_id: str, score: float, max_score: float) -> CaseResult:
+    return CaseResult(
+        test_id, test_id, None, "passed", score, max_score, "", "visible", 0.0, None, None
+    )
+
+
+def test_tally_groups_sections_in_the_fixed_order_then_unknown_ones_by_name() -> None:
+    cases = [
+        ("training", case_result("training::a", 1.0, 1.0)),
+        ("zeta", case_result("zeta::a", 1.0, 1.0)),
+        ("forward", case_result("forward::a", 0.5, 2.0)),
+        ("alpha", case_result("alpha::a", 0.0, 1.0)),
+        ("forward", case_result("forward::b", 0.125, 0.125)),
+    ]
+    sections = tally(cases)
+    assert [s.id for s in sections] == ["forward", "training", "alpha", "zeta"]
+    forward = sections[0]
+    assert (forward.title, forward.score, forward.max_score) == (SECTIONS["forward"], 0.625, 2.125)
+    assert [t.id for t in forward.tests] == ["forward::a", "forward::b"]
+    assert sections[2].title == "alpha"
+    assert tally([]) == []
+
+
+# ---- points in exact eighths ----------------------------------------------------------------
+
+POINTS = [n / 2 for n in range(0, 31)] + [0.125, 0.375, 4.625]
+CASES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 18, 29, 64]
+
+
+@pytest.mark.parametrize("points", POINTS)
+def test_shares_are_eighths_that_add_up_exactly_in_any_order(points: float) -> None:
+    rng = random.Random(f"split-{points}")
+    for cases in CASES:
+        shares = split_points(points, cases)
+        assert len(shares) == cases
+        assert all((share * QUANTUM).is_integer() and share >= 0 for share in shares)
+        assert shares == sorted(shares, reverse=True), "the larger shares first"
+        assert max(shares) - min(shares) <= 1 / QUANTUM
+        for _ in range(5):
+            rng.shuffle(shares)
+            assert reduce(lambda total, share: total + share, shares, 0.0) == points
+
+
+def test_section_sums_are_exact_in_any_order() -> None:
+    """Many tests' shares, summed by tally and by a consumer in a shuffled order, give the
+    exact total: what GitHub Classroom's raw additions see."""
+    rng = random.Random("sections")
+    cases, exact = [], Fraction(0)
+    for test in range(200):
+        points = rng.randrange(1, 81) / 8
+        for number, share in enumerate(split_points(points, rng.randrange(1, 30))):
+            cases.append((rng.choice(SECTION_IDS), case_result(f"t{test}[{number}]", share, share)))
+            exact += Fraction(share)
+    for _ in range(5):
+        rng.shuffle(cases)
+        sections = tally(cases)
+        assert Fraction(sum(s.score for s in sections)) == exact
+        assert Fraction(sum(t.score for s in sections for t in s.tests)) == exact
+        by_section = {s.id: Fraction(0) for s in sections}
+        for section, result in cases:
+            by_section[section] += Fraction(result.score)
+        assert {s.id: Fraction(s.score) for s in sections} == by_section

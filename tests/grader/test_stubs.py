@@ -17,6 +17,7 @@ import pytest
 
 import exercises
 import solutions
+from grader import submission
 from grader.stubs import (
     HEADER,
     build_module,
@@ -288,14 +289,44 @@ def test_notebooks_validate_with_unique_fixed_cell_ids() -> None:
     assert nbformat.writes(build_notebook(SOLUTIONS, solutions=False)) == nbformat.writes(committed)
 
 
-def test_notebook_with_solutions_trains_and_behaves_like_the_package(
-    capsys: pytest.CaptureFixture[str],
+class Pyplot(ModuleType):
+    """Stands in for matplotlib.pyplot (not installed here): records each call."""
+
+    def __init__(self) -> None:
+        super().__init__("matplotlib.pyplot")
+        self.calls: list[tuple[str, tuple, dict]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: self.calls.append((name, args, kwargs))
+
+
+def test_notebook_with_solutions_trains_plots_and_behaves_like_the_package(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pyplot = Pyplot()
+    monkeypatch.setitem(sys.modules, "matplotlib", ModuleType("matplotlib"))
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    monkeypatch.setattr(sys.modules["matplotlib"], "pyplot", pyplot, raising=False)
     notebook = run_cells(code_cells(build_notebook(SOLUTIONS, solutions=True), demo=True))
     printed = capsys.readouterr().out
     assert "step  0: loss" in printed and "prediction" in printed
     assert notebook.losses[-1] < notebook.losses[0] / 10
     assert behaviour(notebook) == behaviour(solutions)
+    calls = {name: args for name, args, _ in pyplot.calls}
+    assert list(calls["plot"][1]) == notebook.losses
+    predictions = [notebook.model(x).data for x in notebook.xs]
+    assert [args for name, args, _ in pyplot.calls if name == "scatter"][1][1] == predictions
+    assert [name for name, _, _ in pyplot.calls].count("show") == 2
+
+
+def test_the_grader_runs_no_demo_cell_of_the_notebook() -> None:
+    notebook = nbformat.read(EXERCISES / "scratch_mlp.ipynb", as_version=4)
+    demo = [c for c in notebook.cells if "demo" in c.metadata.get("tags", [])]
+    assert len(demo) == 5 and all("skip-grading" in c.metadata.tags for c in demo)
+    assert "matplotlib" in demo[-2].source and "pip install matplotlib" in demo[-2].source
+    graded = submission.load(EXERCISES / "scratch_mlp.ipynb").cells
+    assert len(graded) == len([c for c in notebook.cells if c.cell_type == "code"]) - len(demo)
+    assert not any("matplotlib" in c["source"] or "losses = train(" in c["source"] for c in graded)
 
 
 def test_notebook_stubs_define_everything_and_the_demo_names_the_first_task() -> None:

@@ -7,8 +7,10 @@ budget, caps, what happens on a platform without the Linux sandbox, and the docu
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +30,7 @@ from grader.worker import (
     WorkerTimeout,
     WorkerUnavailable,
 )
+from grader.worker_process import remove_tree
 
 REPO = Path(__file__).resolve().parents[2]
 GRADING_DOC = (REPO / "docs" / "grading.md").read_text(encoding="utf-8")
@@ -35,7 +38,7 @@ ADD = {
     "probe": "graph",
     "leaves": [2.0, 3.0],
     "passes": [{"nodes": [["add", 0, 1]], "root": 2}],
-    "preseed": True,
+    "reseed": True,
     "report": None,
 }
 
@@ -197,3 +200,40 @@ def running(pid: int) -> bool:
         return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, unix sockets and modes are POSIX's")
+def test_remove_tree_removes_whatever_the_worker_left(tmp_path: Path) -> None:
+    """1,500 nested folders (shutil.rmtree's RecursionError), unreadable and read-only folders,
+    a FIFO, a socket, links to a file and a folder outside: all gone; what the links name stays
+    as it was, its mode included."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    kept = outside / "kept.txt"
+    kept.write_text("kept", encoding="utf-8")
+    kept.chmod(0o444)
+    folder = tmp_path / "worker"
+    folder.mkdir()
+    level = os.open(folder, os.O_RDONLY)
+    for _depth in range(1500):
+        os.mkdir("d", dir_fd=level)
+        deeper = os.open("d", os.O_RDONLY, dir_fd=level)
+        os.close(level)
+        level = deeper
+    os.close(os.open("deepest.txt", os.O_CREAT | os.O_WRONLY, dir_fd=level))
+    os.chmod(level, 0o500)
+    os.close(level)
+    for mode in (0, 0o500):
+        (folder / f"mode-{mode:o}" / "inside").mkdir(parents=True)
+        (folder / f"mode-{mode:o}" / "inside" / "file.txt").write_text("x", encoding="utf-8")
+        (folder / f"mode-{mode:o}").chmod(mode)
+    os.mkfifo(folder / "fifo")
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(folder / "socket"))
+    os.link(kept, folder / "hard-link")
+    (folder / "link-to-folder").symlink_to(outside, target_is_directory=True)
+    (folder / "link-to-file").symlink_to(kept)
+    remove_tree(folder)
+    assert not os.path.lexists(folder)
+    assert kept.read_text(encoding="utf-8") == "kept" and kept.stat().st_mode & 0o777 == 0o444
+    remove_tree(folder)  # nothing there: no error either

@@ -6,7 +6,14 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from grading_runs import Case, Gradings, reference_module, secrets_folder, stubs_module
+from grading_runs import (
+    Case,
+    Gradings,
+    reference_module,
+    secrets_folder,
+    share_a_session_keyring,
+    stubs_module,
+)
 
 from grader.report import schema as report_schema
 
@@ -15,6 +22,7 @@ from grader.report import schema as report_schema
 def gradings(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Gradings]:
+    share_a_session_keyring()  # so that test_attacks can check that no worker reaches it
     pool = Gradings(tmp_path_factory.mktemp("hostile"))
     secrets_folder(), reference_module(), stubs_module()  # built once, before the threads
     cases = []

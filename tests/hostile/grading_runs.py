@@ -7,6 +7,7 @@ subprocesses that share one oracle cache, longest first; each test waits for wha
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -31,14 +32,22 @@ TOKEN = f"hostile-token-{secrets.token_hex(8)}"
 """Put in the grader's environment; no report may contain it."""
 SECRET = f"hostile-secret-{secrets.token_hex(8)}"
 """The content of files the worker must not read."""
-RUN_GRADER = (
-    "import resource, sys\n"
-    "from grader.cli import main\n"
-    "status = main(sys.argv[1:])\n"
-    "print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-    "sys.exit(status)\n"
-)
-"""`python -m grader`, plus the grader process's own peak memory on stderr."""
+RUN_GRADER = """
+import re, resource, sys
+from grader.cli import main
+status = main(sys.argv[1:])
+try:
+    with open("/proc/self/status", encoding="ascii") as status_file:
+        peak_kb = int(re.search(r"^VmHWM:\\s+(\\d+) kB", status_file.read(), re.M).group(1))
+except OSError:  # no /proc: the peak of this process or of the one it was forked from
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb //= 1024 if sys.platform == "darwin" else 1  # bytes there
+print("peak_rss_kb", peak_kb, file=sys.stderr)
+sys.exit(status)
+"""
+"""`python -m grader`, plus the grader process's own peak memory on stderr: VmHWM, sampled as
+it ends. Not ru_maxrss, which Linux carries over fork and exec: it would be pytest's peak, with
+torch loaded."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class Grading:
     report_text: str
     duration_s: float
     peak_rss_mb: float
+    worker_uid: int | None
+    """The workers' own user (root only): BASE_UID + the grader's pid."""
     survivors: tuple[int, ...]
     """Processes of the worker's own user still alive after grading (root only)."""
 
@@ -152,6 +163,7 @@ class Gradings:
         duration = time.monotonic() - clock
         text = report.read_text(encoding="utf-8") if report.exists() else ""
         peak = re.search(r"peak_rss_kb (\d+)", stderr)
+        uid = BASE_UID + process.pid if os.geteuid() == 0 else None
         return Grading(
             process.returncode,
             stdout,
@@ -160,19 +172,19 @@ class Gradings:
             text,
             duration,
             int(peak.group(1)) / 1024 if peak else 0.0,
-            _survivors(process.pid),
+            uid,
+            _survivors(uid),
         )
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
 
 
-def _survivors(harness_pid: int) -> tuple[int, ...]:
-    """Live processes of the worker's own user (BASE_UID + the grader's pid), if any, after
-    giving killed ones a moment to be reaped."""
-    if os.geteuid() != 0:
+def _survivors(uid: int | None) -> tuple[int, ...]:
+    """Live processes of the worker's own user, if any, after giving killed ones a moment to
+    be reaped."""
+    if uid is None:
         return ()
-    uid = BASE_UID + harness_pid
     for _attempt in range(20):
         alive = tuple(pid for pid, owner, state in _processes() if owner == uid and state != "Z")
         if not alive:
@@ -192,6 +204,19 @@ def _processes() -> Iterator[tuple[int, int, str]]:
             uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
             state = re.search(r"^State:\s+(\S)", status, re.M).group(1)
             yield int(entry.name), uid, state
+
+
+KEYCTL = {"x86_64": 250, "aarch64": 219}
+KEYCTL_JOIN_SESSION_KEYRING = 1
+
+
+def share_a_session_keyring() -> None:
+    """Give this process a new session keyring, inherited by every grading started from it and
+    by their workers, as in a container or a systemd service (Linux). Call it before any thread
+    starts: threads copy it when they are made."""
+    if sys.platform.startswith("linux") and os.uname().machine in KEYCTL:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall(KEYCTL[os.uname().machine], KEYCTL_JOIN_SESSION_KEYRING, None)
 
 
 @cache

@@ -9,8 +9,12 @@ finish within its bound; the tests after the first check what each attack was af
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import socket
+import subprocess
+import sys
 import sysconfig
 import threading
 from collections.abc import Callable, Iterator
@@ -38,6 +42,8 @@ from grader.pipeline import SECTION_IDS
 BASES = {"reference": (reference_module, REFERENCE), "stubs": (stubs_module, STUBS)}
 GRADER_MEMORY_MB = 400
 """The grader's own peak memory (RSS) stays under this, whatever the worker does."""
+IPC_NAME, IPC_KEY = f"scratchgrad-{TOKEN[-12:]}", int(TOKEN[-7:], 16)
+"""What the IPC attacks name their objects, and their SysV key: this run's own."""
 
 
 _listener: list[socket.socket] = []
@@ -73,6 +79,8 @@ def placeholders(folder: Path) -> dict[str, str]:
         "__OTHER_SUBMISSION__": str(secrets / "other-submission"),
         "__CACHE__": str(folder.parent / "oracle-cache"),
         "__SITE_PACKAGES__": sysconfig.get_paths()["purelib"],
+        "__IPC_NAME__": IPC_NAME,
+        "__IPC_KEY__": str(IPC_KEY),
     }
 
 
@@ -196,15 +204,20 @@ ATTACKS = {
         attack("kill_parent", sections=("backward",)),
         attack("raises_signals", sections=("training",)),
         attack("closes_worker_pipes", sections=("training",)),
-        attack("finite_difference_gradients", sections=("backward", "backprop")),
+        attack("finite_difference_gradients", sections=("backward", "backprop"), bound_s=60),
+        attack("complex_step_gradients", sections=("backward", "backprop"), bound_s=60),
         attack("network_access", sections=("forward",)),
         attack("protocol_garbage", sections=("backprop", "nn", "training")),
         attack("fake_score_in_messages", sections=("backward",)),
         attack("fork_bomb", sections=("forward",)),
         attack("symlink_to_solutions", base="stubs", build=linked_package),
         attack("lazy_stdlib_imports", sections=("backward", "backprop")),
+        attack("leaves_ipc_objects", sections=("forward",)),
+        attack("defeats_cleanup", sections=("forward",)),
     ]
 }
+FINDS_IPC_OBJECTS = attack("finds_ipc_objects", sections=("forward",))
+"""Graded on demand: after leaves_ipc_objects, while the host holds the same objects."""
 
 
 KNOWN_GAPS: dict[str, str] = {}
@@ -356,7 +369,9 @@ def test_crashes_and_exits_are_failed_tests_with_a_message(gradings: Gradings) -
     }
     for name, message in expected.items():
         got = result(gradings, name)
-        assert statuses(got, "training") == {"error"}, name
+        # the crashing cases are errors; those relying on them are blocked by their task
+        assert statuses(got, "training") <= {"error", "blocked"}, name
+        assert "error" in statuses(got, "training"), name
         assert message in got.messages(), name
 
 
@@ -374,10 +389,16 @@ def test_killing_the_parent_fails(gradings: Gradings) -> None:
     assert got.score == 25
 
 
-def test_finite_differences_do_not_earn_backprop(gradings: Gradings) -> None:
-    got = result(gradings, "finite_difference_gradients")
-    assert got.section_score("backprop") == 0  # rtol 1e-12 fails them; test_linear_time too
-    assert "timeout" in statuses(got, "backprop")
+@pytest.mark.parametrize("name", ["finite_difference_gradients", "complex_step_gradients"])
+def test_numerical_differentiation_earns_nothing_in_backward_or_backprop(
+    gradings: Gradings, name: str
+) -> None:
+    """Right on small graphs (complex steps to 1e-16), too slow on the one-pass checks."""
+    got = result(gradings, name)
+    assert got.section_score("backward") == got.section_score("backprop") == 0
+    one_pass = [t for t in got.tests() if "one-pass" in t["id"] or "one_pass" in t["id"]]
+    assert one_pass and {t["status"] for t in one_pass} <= {"timeout", "failed", "blocked"}
+    assert "backpropagate in one pass" in got.messages()
 
 
 def test_no_network(gradings: Gradings) -> None:
@@ -393,7 +414,7 @@ def test_protocol_garbage_is_a_protocol_error(gradings: Gradings) -> None:
     for message in (
         "was not JSON",
         "was not a JSON object",
-        "was longer than 16 MB",
+        "was longer than 4 MB",
         "was not the reply to it",
     ):
         assert message in got.messages()
@@ -430,3 +451,101 @@ def test_every_limit_is_in_force_on_linux_as_root(gradings: Gradings) -> None:
         pytest.skip("CI grades as root on Linux")
     limits = result(gradings, "detached_daemon").report["environment"]["limits"]
     assert limits == dict.fromkeys(limits, True)
+
+
+IPC_KINDS = (
+    "SysV shared memory",
+    "SysV message queue",
+    "SysV semaphores",
+    "POSIX message queue",
+    "a file in /dev/shm",
+    "a file in /tmp",
+    "a key in the session keyring",
+    "an abstract unix socket",
+    "a unix socket file",
+)
+"""What leaves_ipc_objects makes on the host, where nothing stops it, and finds_ipc_objects
+then finds there. (It makes a key in the user keyring too, which the kernel lets only the
+processes that share no session keyring read.)"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the IPC objects are Linux's")
+def test_ipc_objects_reach_no_other_grading_and_end_with_their_own(gradings: Gradings) -> None:
+    """What a worker makes stays in its own namespaces and ends with it; what the host (or
+    another worker) holds at the same time is out of its reach."""
+    left = result(gradings, "leaves_ipc_objects")
+    for kind in ("SysV shared memory", "SysV message queue", "SysV semaphores"):
+        assert f"MADE {kind}" in left.output, left.output  # in the worker's own IPC namespace
+    assert re.findall(r"^MADE (.*(?:file|key).*)$", left.output, re.M) == [], left.output
+    assert found_outside(gradings.folder) == []
+    assert left_by_user(left.worker_uid) == []
+    with objects_outside(gradings.folder) as made:
+        finder = gradings[FINDS_IPC_OBJECTS]
+        control = found_outside(gradings.folder)
+    assert finder.returncode == 0 and finder.report is not None, finder.stderr[-3000:]
+    assert "none SysV shared memory" in finder.output, finder.output
+    assert "FOUND" not in finder.output, finder.output
+    assert set(IPC_KINDS) <= set(made), made
+    assert set(IPC_KINDS) <= set(control), control  # found where nothing stands between
+    assert found_outside(gradings.folder) == []
+
+
+def found_outside(folder: Path) -> list[str]:
+    """What finds_ipc_objects finds when run on the host, outside any sandbox."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", snippet("finds_ipc_objects", folder, True)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return re.findall(r"^FOUND (.*?):", done.stdout, re.M)
+
+
+@contextlib.contextmanager
+def objects_outside(folder: Path) -> Iterator[list[str]]:
+    """leaves_ipc_objects run on the host, holding what it made until the block ends; yields
+    what it made."""
+    code = (
+        snippet("leaves_ipc_objects", folder, True)
+        + "\nimport sys\nsys.stdin.read()\n_remove_all()\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-I", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as maker:
+        assert maker.stdin is not None and maker.stdout is not None
+        made = []
+        for line in maker.stdout:
+            if line == "ready\n":
+                break
+            made += [line[5:].strip()] if line.startswith("MADE ") else []
+        try:
+            yield made
+        finally:
+            maker.stdin.close()
+            maker.wait(timeout=30)
+
+
+def left_by_user(uid: int | None) -> list[str]:
+    """SysV objects, POSIX shared memory and keys of the worker's own user (root only)."""
+    if uid is None:
+        return []
+    left = []
+    for kind in ("shm", "msg", "sem"):
+        header, *rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        column = header.split().index("uid")
+        left += [f"{kind}: {row}" for row in rows if int(row.split()[column]) == uid]
+    left += [f"/dev/shm/{p.name}" for p in Path("/dev/shm").iterdir() if p.lstat().st_uid == uid]
+    users = Path("/proc/key-users").read_text()
+    return left + [
+        f"keys: {line}" for line in users.splitlines() if line.split(":")[0].strip() == str(uid)
+    ]
+
+
+def test_cleanup_cannot_be_defeated(gradings: Gradings) -> None:
+    got = result(gradings, "defeats_cleanup")
+    assert "made 1500 nested folders" in got.output, got.output
+    folder = re.search(r"^worker folder (\S+)$", got.output, re.M)
+    assert folder is not None and not os.path.lexists(folder.group(1))
+    if got.report["environment"]["limits"].get("mount_namespace"):
+        assert re.search(r"^folder full after (\d+) MB", got.output, re.M), got.output

@@ -94,7 +94,7 @@ BAD_INPUTS = [
     bad(
         "missing_names",
         writes("missing_names.py", engine_only),
-        "your submission defines no Layer, MLP, Module, Neuron, mse_loss, train",
+        "your submission defines no Module, Neuron, Layer, MLP, mse_loss, train",
     ),
     bad(
         "wrong_signatures",
@@ -105,7 +105,7 @@ BAD_INPUTS = [
     bad(
         "empty",
         writes("empty.py", lambda: b""),
-        "your submission defines no Layer, MLP, Module, Neuron, Value, mse_loss, train",
+        "your submission defines no Value, Module, Neuron, Layer, MLP, mse_loss, train",
     ),
     bad(
         "binary_garbage",
@@ -137,7 +137,6 @@ BAD_INPUTS = [
         "get_ipython",
         baseline=REFERENCE_NOTEBOOK,
     ),
-    bad("no_python_files", no_python_files, "The folder no_python_files holds no Python files"),
 ]
 POINTS_FOR_WHAT_WORKS = {
     "missing_names": ("forward", "backward", "backprop"),
@@ -172,10 +171,12 @@ def test_bad_input_gets_a_clear_message_and_a_valid_report(
     [
         ("no/such/submission", "No submission at no/such/submission. Pass a path"),
         ("notes.txt", "notes.txt is not a folder, a .py file or a .ipynb notebook"),
+        ("no_python_files", "The folder no_python_files holds no Python files. Pass the folder"),
     ],
 )
 def test_what_cannot_be_graded_is_a_usage_error(tmp_path: Path, path: str, sentence: str) -> None:
     (tmp_path / "notes.txt").write_text("my answers\n", encoding="utf-8")
+    no_python_files(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "grader", path],
         cwd=tmp_path,
