@@ -2,8 +2,10 @@
 
     python benchmarks/run.py [--submissions 40] [--repeat 3]
 
-Targets: cold grading <= 1.5x `import torch`, warm grading <= 1.0x, batch --jobs 2 >= 85% of the
-2-core limit (Dask within 15% of it), and the reference engine no slower than lecture micrograd.
+Targets (issue 12): overhead (a warm grading's wall time / its tests' own time) <= 1.15x; a
+cold grading <= 1.3x `import torch`; batch --jobs 2 >= 85% of the 2-core limit (2 / the tests'
+own time), Dask with 2 local workers within 15% of --jobs 2; and the reference engine no slower
+than lecture micrograd.
 """
 
 from __future__ import annotations
@@ -287,40 +289,57 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        report = str(tmp_path / "report.json")
+        report = tmp_path / "report.json"
 
-        def grade_solutions(cache: str) -> None:
+        def grade_solutions(cache: str, *flags: str) -> float:
+            """Wall time of one grading; its tests' own time is in the report."""
+            start = time.perf_counter()
             run(
                 "-m",
                 "grader",
                 "solutions",
                 "-q",
                 "--json",
-                report,
+                str(report),
+                *flags,
                 env={"SCRATCHGRAD_CACHE": cache},
             )
+            return time.perf_counter() - start
 
         warm_cache = str(tmp_path / "warm-cache")
         grade_solutions(warm_cache)
+        walls, tests = [], []
+        for _ in range(args.repeat):
+            walls.append(grade_solutions(warm_cache))
+            tests.append(tests_time(report))
+        warm_s, tests_s = statistics.median(walls), statistics.median(tests)
         cold_s = timed(lambda: grade_solutions(tempfile.mkdtemp(dir=tmp)), args.repeat)
-        warm_s = timed(lambda: grade_solutions(warm_cache), args.repeat)
+        torch_only_s = timed(lambda: grade_solutions(warm_cache, "--no-cache"), args.repeat)
         rows.append(
             (
-                "grade solutions/, cold cache",
+                "grade solutions/, warm",
+                f"{warm_s:.2f} s",
+                f"{warm_s / tests_s:.2f}x",
+                f"overhead: wall / {tests_s:.2f} s of tests; target <= 1.15x",
+            )
+        )
+        rows.append(
+            (
+                "grade solutions/, cold (empty cache)",
                 f"{cold_s:.2f} s",
                 f"{cold_s / torch_s:.2f}x",
-                "target <= 1.5x import torch",
+                "vs import torch; target <= 1.3x (shipped expectations: no torch)",
             )
         )
         rows.append(
             (
-                "grade solutions/, warm cache",
-                f"{warm_s:.2f} s",
-                f"{warm_s / torch_s:.2f}x",
-                "target <= 1.0x import torch",
+                "grade solutions/ --no-cache (torch)",
+                f"{torch_only_s:.2f} s",
+                f"{torch_only_s / torch_s:.2f}x",
+                "vs import torch: every expectation computed, torch imported in a thread",
             )
         )
-        rows += batch_rows(tmp_path, warm_cache, tests_time(Path(report)), args.submissions)
+        rows += batch_rows(tmp_path, warm_cache, tests_s, args.submissions)
     sys.setrecursionlimit(CHAIN * 3)
     ours = chain_backward(Value)
     theirs = in_big_stack(lambda: chain_backward(LectureValue))
