@@ -3,7 +3,7 @@
 A failing graph is walked from its root down, node by node, with the student's data and grad
 beside torch's; at the first wrong node, the local derivative that goes wrong there. Models and
 training runs get the same side-by-side view as tables. This module also reads a case's DETAILS
-for the feedback page (grader/html.py): the report's shape is trusted, its values are not (any
+for the feedback page (grader/html/): the report's shape is trusted, its values are not (any
 key may be missing, a list short, a number a string the submission sent instead).
 """
 

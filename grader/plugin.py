@@ -7,6 +7,8 @@ ending into a result: status, feedback and what the case learnt (`checks.Case`),
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from grader.checks import Case, Failure, Lab
@@ -84,6 +86,11 @@ class GradingPlugin:
             self.held_back = sum(item.stash[POINTS] for item in hidden)
             items[:] = [item for item in items if not item.get_closest_marker("hidden")]
             config.hook.pytest_deselected(items=hidden)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """What is loaded now (pytest, the suites, their probes) lives until the grading ends:
+        the cyclic GC need not walk it again after every few thousand new objects."""
+        gc.freeze()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

@@ -199,8 +199,10 @@ if ! python3 -m venv "$ROOT/venv"; then  # Ubuntu's python3 makes venvs with pyt
     python3 -m venv --clear "$ROOT/venv"
 fi
 PYTHON="$ROOT/venv/bin/python"
+# torch runs once, just below: byte-compiling its thousands of modules would cost more than
+# that run (--no-compile).
 # shellcheck disable=SC2086  # the options are words
-"$PYTHON" -m pip install $SCRATCHGRAD_TORCH_PIP_ARGS {torch}
+"$PYTHON" -m pip install --no-compile $SCRATCHGRAD_TORCH_PIP_ARGS {torch}
 "$PYTHON" -m pip install -e "$SOURCE"
 "$PYTHON" -m grader expectations --hidden --course "$SOURCE/course.json" --out "$ROOT/expectations"
 # The reference solutions were needed for that only; student code runs in this image.

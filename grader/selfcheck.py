@@ -41,9 +41,13 @@ class Expected:
 
 def expected_of(path: Path) -> Expected:
     """Read `task:`, `loses:` and `keeps:` lines from a submission's first docstring."""
-    text = (
-        path.read_text(encoding="utf-8") if path.is_file() else (path / "__init__.py").read_text()
-    )
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells)
+    elif path.is_file():
+        text = path.read_text(encoding="utf-8")
+    else:
+        text = (path / "__init__.py").read_text(encoding="utf-8")
     fields = {key: value.strip() for key, value in HEADER.findall(text)}
     if "task" not in fields:
         raise ValueError(f"{path.name} states no `task:` line")
@@ -51,7 +55,7 @@ def expected_of(path: Path) -> Expected:
     def sections(key: str) -> tuple[str, ...]:
         return tuple(s.strip() for s in fields.get(key, "").split(",") if s.strip())
 
-    task = fields["task"].strip(' "\\n,')
+    task = fields["task"].strip()
     return Expected(
         path.stem, None if task == "none" else task, sections("loses"), sections("keeps")
     )

@@ -11,7 +11,6 @@ interrupted batch resumes where it stopped.
 
 import argparse
 import contextlib
-import importlib.util
 import os
 import pathlib
 import signal
@@ -159,10 +158,6 @@ def _settings(args: argparse.Namespace) -> forkserver.Settings:
     if not hasattr(os, "fork"):
         raise submission.UsageError(
             "batch grading forks a process per entry: run it on Linux or macOS."
-        )
-    if args.html and importlib.util.find_spec("grader.html") is None:
-        raise submission.UsageError(
-            "--html needs grader/html.py, which this copy of scratchgrad lacks."
         )
     from grader.cli import parse_limits
 

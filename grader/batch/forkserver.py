@@ -102,9 +102,9 @@ def serve(preload_torch: bool) -> None:
 
 def preload(torch: bool) -> None:
     """Import once what every grading imports: pytest and its plugins, the suites' imports
-    (hypothesis, the grader's checks) and, when hidden tests or --no-cache will need it, torch."""
+    (hypothesis, the grader's checks) and, when hidden tests or --no-cache will need it, torch;
+    build the one-pass graphs that every grading sends."""
     import _pytest.config  # pytest's own plugins: every pytest.main imports them
-    import pytest_jsonreport.plugin  # noqa: F401
 
     for plugin in (*_pytest.config.default_plugins, *_pytest.config.builtin_plugins):
         with contextlib.suppress(ImportError):
@@ -121,6 +121,9 @@ def preload(torch: bool) -> None:
             for name in names:
                 with contextlib.suppress(ImportError):  # the grading then says what is missing
                     importlib.import_module(name)
+    from grader.probes import build_one_pass_graphs
+
+    build_one_pass_graphs()
     if torch:
         importlib.import_module("torch")
     gc.freeze()  # children never collect (nor copy) what the server imported

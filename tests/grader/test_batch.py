@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 import socket
@@ -185,9 +184,6 @@ def test_usage_errors_stop_before_grading(tmp_path, capsys):
     assert code == 2 and "is not a folder" in err
     code, out, err = run([str(tmp_path), "--out", str(tmp_path / "o"), "--limit", "nap=1"], capsys)
     assert code == 2 and "Unknown limit 'nap'" in err
-    if importlib.util.find_spec("grader.html") is None:
-        code, out, err = run([str(tmp_path), "--out", str(tmp_path / "o"), "--html"], capsys)
-        assert code == 2 and "--html needs grader/html.py" in err
     assert not (tmp_path / "o").exists()
 
 

@@ -22,6 +22,8 @@ import pytest
 
 import grader
 from grader import export
+from grader.export.junit import _FIX_SUITE
+from grader.export.text import clean
 
 SCHEMA = json.loads((Path(grader.__path__[0]) / "report.schema.json").read_text())
 HIDDEN = "This is a hidden test: its details are withheld."
@@ -285,13 +287,13 @@ def test_fixtures_are_valid_reports(report: dict) -> None:
 
 
 def test_all_is_exactly_the_public_names() -> None:
+    """The package shows its four renderers; its modules and their helpers stay behind them."""
     public = {
         name
         for name, value in vars(export).items()
         if not name.startswith("_") and not isinstance(value, ModuleType)
-        if getattr(value, "__module__", export.__name__) == export.__name__
     }
-    assert sorted(export.__all__) == sorted(public)
+    assert sorted(export.__all__) == sorted(public) == sorted(FORMATS)
 
 
 def test_renderers_do_not_modify_the_report(report: dict) -> None:
@@ -321,7 +323,7 @@ def _first_lines(report: dict, fmt: str) -> list[str]:
         rows = _decode(export.classroom(report)[0])["tests"]
         return [row["name"] for row in rows[: len(rows) - len(_listed_ids(report))]]
     if fmt == "junit_xml":
-        suite = _parse(report).find(f"testsuite[@name='{export._FIX_SUITE}']")
+        suite = _parse(report).find(f"testsuite[@name='{_FIX_SUITE}']")
         return [] if suite is None else [case.get("name", "") for case in suite]
     text = export.markdown(report)
     lines = re.findall(r"^(?:\*\*Problem|\d+ tests? blocked|\d+\. \*\*).*$", text, re.M)
@@ -988,7 +990,7 @@ def test_markdown_renders_no_link_image_or_html_from_student_text() -> None:
 def test_markdown_shows_student_text_whole_when_rendered() -> None:
     """Each table row keeps its four cells and each code span the whole text: no backtick run
     or pipe in it ends the span or the cell early."""
-    shown = " ".join(export._clean(HOSTILE).split("\n")).replace("\r", " ").strip()
+    shown = " ".join(clean(HOSTILE).split("\n")).replace("\r", " ").strip()
     text = export.markdown(hostile())
     for render in _renderers():
         html = render(text)

@@ -1,4 +1,4 @@
-"""grader/html.py: the feedback page, read back as HTML and in a real browser (chromium).
+"""grader/html: the feedback page, read back as HTML and in a real browser (chromium).
 
 `SCRATCHGRAD_UPDATE_SCREENSHOT=1 python -m pytest tests/grader/test_html.py` also writes the
 light-scheme screenshot to docs/feedback-page.png.
@@ -16,12 +16,16 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.html import MAX_PAGE_NODES, layout, render
+import grader.html
+from grader.html import render
+from grader.html.layout import layout
+from grader.html.page import MAX_PAGE_NODES
 
 REPO = Path(__file__).resolve().parents[2]
 REPORTS = REPO / "tests" / "fixtures" / "reports"
@@ -242,6 +246,16 @@ def test_a_problem_with_the_submission_comes_first() -> None:
     assert "line 3: bad indent" in page.text("ul", id="errors")
     assert not page.find(id="what-to-fix")
     assert "Every test is blocked by the problem above" in render(report)
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    """The package shows `render`; its modules and their helpers stay behind it."""
+    public = {
+        name
+        for name, value in vars(grader.html).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    assert sorted(grader.html.__all__) == sorted(public) == ["render"]
 
 
 def test_render_is_pure() -> None:

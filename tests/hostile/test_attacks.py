@@ -198,14 +198,24 @@ ATTACKS = {
         attack("memory_bomb", sections=("training",)),
         attack("output_flood", sections=("forward",)),
         attack("segfault", sections=("training",)),
-        attack("hang_in_every_backward", bound_s=60),
+        attack("hang_in_every_backward", limits=("budget_s=12",), bound_s=30),
         attack("sys_exit_during_probe", sections=("training",)),
         attack("os_exit_during_probe", sections=("training",)),
         attack("kill_parent", sections=("backward",)),
         attack("raises_signals", sections=("training",)),
         attack("closes_worker_pipes", sections=("training",)),
-        attack("finite_difference_gradients", sections=("backward", "backprop"), bound_s=60),
-        attack("complex_step_gradients", sections=("backward", "backprop"), bound_s=60),
+        attack(
+            "finite_difference_gradients",
+            sections=("backward", "backprop"),
+            limits=("budget_s=25",),
+            bound_s=45,
+        ),
+        attack(
+            "complex_step_gradients",
+            sections=("backward", "backprop"),
+            limits=("budget_s=25",),
+            bound_s=45,
+        ),
         attack("network_access", sections=("forward",)),
         attack("protocol_garbage", sections=("backprop", "nn", "training")),
         attack("fake_score_in_messages", sections=("backward",)),
@@ -379,8 +389,8 @@ def test_hang_in_every_backward_keeps_the_forward_points(gradings: Gradings) -> 
     got = result(gradings, "hang_in_every_backward")
     assert got.section_score("forward") == 20
     assert "no answer within 5 s" in got.messages()
-    assert "not run: the time budget of 40 s" in got.messages()
-    assert got.duration_s < 60
+    assert "not run: the time budget of 12 s" in got.messages()
+    assert got.duration_s < 30
 
 
 def test_killing_the_parent_fails(gradings: Gradings) -> None:

@@ -1,0 +1,230 @@
+"""Correct: Value defines __eq__ (comparing data) and __hash__ (by identity); backward() keys its visited set by id() so equal data never merges two nodes.
+
+task: none
+loses:
+keeps: forward, backward, backprop, nn, training
+"""
+
+import math
+import random
+
+
+class Value:
+    def __init__(self, data, _children=(), _op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._backward = lambda: None
+        self._prev = tuple(_children)
+        self._op = _op
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    # Compare by value, so that `Value(2) * 3 == 6` holds in my own checks; hash by identity,
+    # so that distinct nodes with equal data stay distinct in sets and dicts.
+    def __eq__(self, other):
+        if isinstance(other, Value):
+            return self.data == other.data
+        if isinstance(other, (int, float)):
+            return self.data == other
+        return NotImplemented
+
+    def __hash__(self):
+        return id(self)
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, k):
+        if not isinstance(k, (int, float)):
+            return NotImplemented
+        out = Value(self.data ** k, (self,), f"**{k}")
+
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        out = Value(math.tanh(self.data), (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - out.data ** 2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = Value(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+
+        def _backward():
+            self.grad += (self.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def log(self):
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward():
+            self.grad += out.grad / self.data
+
+        out._backward = _backward
+        return out
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __truediv__(self, other):
+        return self * other ** -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __rtruediv__(self, other):
+        return other * self ** -1
+
+    def backward(self):
+        # Keys are id()s, not the Values themselves: __eq__ compares data.
+        topo = []
+        done = set()
+        stack = [(self, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                topo.append(node)
+            elif id(node) not in done:
+                done.add(id(node))
+                stack.append((node, True))
+                for child in node._prev:
+                    if id(child) not in done:
+                        stack.append((child, False))
+
+        self.grad = 1.0
+        for node in reversed(topo):
+            node._backward()
+
+
+ACTIVATIONS = ("tanh", "relu", "linear")
+
+
+class Module:
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self):
+        return []
+
+
+class Neuron(Module):
+    def __init__(self, nin, activation="tanh"):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Unknown activation {activation!r}: use one of {ACTIVATIONS}.")
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(random.uniform(-1, 1))
+        self.activation = activation
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        if self.activation == "tanh":
+            return act.tanh()
+        if self.activation == "relu":
+            return act.relu()
+        return act
+
+    def parameters(self):
+        return self.w + [self.b]
+
+
+class Layer(Module):
+    def __init__(self, nin, nout, activation="tanh"):
+        self.neurons = [Neuron(nin, activation) for _ in range(nout)]
+
+    def __call__(self, x):
+        outs = [n(x) for n in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+
+class MLP(Module):
+    def __init__(self, nin, nouts, activation="tanh", output_activation="tanh"):
+        if not nouts:
+            raise ValueError("An MLP needs at least one layer: give nouts one size per layer.")
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer([x] if isinstance(x, Value) else x)
+        return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+
+def mse_loss(predictions, targets):
+    squared = [(p - t) ** 2 for p, t in zip(predictions, targets)]
+    return sum(squared) * (1 / len(squared))
+
+
+def _sgd_step(params, lr):
+    for p in params:
+        p.data -= lr * p.grad
+
+
+def train(model, xs, ys, steps=20, lr=0.05):
+    def one_step():
+        predictions = [model(x) for x in xs]
+        loss = mse_loss(predictions, ys)
+        model.zero_grad()
+        loss.backward()
+        value = float(loss.data)
+        _sgd_step(model.parameters(), lr)
+        return value
+
+    return [one_step() for _ in range(steps)]

@@ -1,0 +1,224 @@
+"""mse_loss adds |p - t| (by flipping the sign of negative differences) instead of (p - t) ** 2: a mean absolute error under the name of the mean squared error.
+
+task: 5.1
+loses: training
+keeps: forward, backward, backprop, nn
+"""
+
+import math
+import random
+
+
+class Value:
+    """A number in a graph. Ops only record (children, op); backward() knows every rule."""
+
+    def __init__(self, data, _children=(), _op="", _exponent=None):
+        self.data = float(data)
+        self.grad = 0.0
+        self._prev = tuple(_children)
+        self._op = _op
+        self._exponent = _exponent
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    @staticmethod
+    def _wrap(x):
+        return x if isinstance(x, Value) else Value(x)
+
+    def __add__(self, other):
+        other = Value._wrap(other)
+        return Value(self.data + other.data, (self, other), "add")
+
+    def __mul__(self, other):
+        other = Value._wrap(other)
+        return Value(self.data * other.data, (self, other), "mul")
+
+    def __pow__(self, k):
+        if not isinstance(k, (int, float)):
+            return NotImplemented
+        return Value(self.data ** k, (self,), "pow", k)
+
+    def tanh(self):
+        return Value(math.tanh(self.data), (self,), "tanh")
+
+    def exp(self):
+        return Value(math.exp(self.data), (self,), "exp")
+
+    def relu(self):
+        return Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+
+    def log(self):
+        return Value(math.log(self.data), (self,), "log")
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __truediv__(self, other):
+        return self * other ** -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __rtruediv__(self, other):
+        return other * self ** -1
+
+    def backward(self):
+        # Post-order DFS without recursion: each frame is [node, index of next child to visit].
+        topo = []
+        entered = {id(self)}
+        frames = [[self, 0]]
+        while frames:
+            frame = frames[-1]
+            node, i = frame
+            if i < len(node._prev):
+                frame[1] = i + 1
+                child = node._prev[i]
+                if id(child) not in entered:
+                    entered.add(id(child))
+                    frames.append([child, 0])
+            else:
+                frames.pop()
+                topo.append(node)
+
+        self.grad = 1.0
+        for node in reversed(topo):
+            g = node.grad
+            op = node._op
+            if op == "add":
+                a, b = node._prev
+                a.grad += g
+                b.grad += g
+            elif op == "mul":
+                a, b = node._prev
+                a.grad += b.data * g
+                b.grad += a.data * g
+            elif op == "pow":
+                (a,) = node._prev
+                k = node._exponent
+                a.grad += k * a.data ** (k - 1) * g
+            elif op == "tanh":
+                (a,) = node._prev
+                a.grad += (1 - node.data ** 2) * g
+            elif op == "exp":
+                (a,) = node._prev
+                a.grad += node.data * g
+            elif op == "relu":
+                (a,) = node._prev
+                a.grad += g if a.data > 0 else 0.0
+            elif op == "log":
+                (a,) = node._prev
+                a.grad += g / a.data
+
+
+ACTIVATIONS = ("tanh", "relu", "linear")
+
+_APPLY = {
+    "tanh": lambda v: v.tanh(),
+    "relu": lambda v: v.relu(),
+    "linear": lambda v: v,
+}
+
+
+class Module:
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self):
+        return []
+
+
+class Neuron(Module):
+    def __init__(self, nin, activation="tanh"):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Unknown activation {activation!r}: use one of {ACTIVATIONS}.")
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(random.uniform(-1, 1))
+        self.activation = activation
+
+    def __call__(self, x):
+        acc = None
+        for i in range(len(self.w)):
+            term = self.w[i] * x[i]
+            acc = term if acc is None else acc + term
+        acc = self.b if acc is None else acc + self.b
+        return _APPLY[self.activation](acc)
+
+    def parameters(self):
+        params = list(self.w)
+        params.append(self.b)
+        return params
+
+
+class Layer(Module):
+    def __init__(self, nin, nout, activation="tanh"):
+        self.neurons = [Neuron(nin, activation) for _ in range(nout)]
+
+    def __call__(self, x):
+        if len(self.neurons) == 1:
+            return self.neurons[0](x)
+        return [n(x) for n in self.neurons]
+
+    def parameters(self):
+        params = []
+        for n in self.neurons:
+            params.extend(n.parameters())
+        return params
+
+
+class MLP(Module):
+    def __init__(self, nin, nouts, activation="tanh", output_activation="tanh"):
+        if not nouts:
+            raise ValueError("An MLP needs at least one layer: give nouts one size per layer.")
+        sizes = [nin] + list(nouts)
+        self.layers = []
+        for i in range(len(nouts)):
+            act = output_activation if i == len(nouts) - 1 else activation
+            self.layers.append(Layer(sizes[i], sizes[i + 1], act))
+
+    def __call__(self, x):
+        values = x
+        for layer in self.layers:
+            values = layer([values] if isinstance(values, Value) else values)
+        return values
+
+    def parameters(self):
+        params = []
+        for i in range(len(self.layers)):
+            params.extend(self.layers[i].parameters())
+        return params
+
+
+def mse_loss(predictions, targets):
+    n = 0
+    total = Value(0.0)
+    for p, t in zip(predictions, targets):
+        diff = p - t
+        total = total + (diff if diff.data > 0 else -diff)
+        n += 1
+    return total * (1.0 / n)
+
+
+def train(model, xs, ys, steps=20, lr=0.05):
+    losses = []
+    step = 0
+    while step < steps:
+        preds = [model(x) for x in xs]
+        loss = mse_loss(preds, ys)
+        model.zero_grad()
+        loss.backward()
+        losses.append(loss.data)
+        for param in model.parameters():
+            param.data = param.data - lr * param.grad
+        step += 1
+    return losses

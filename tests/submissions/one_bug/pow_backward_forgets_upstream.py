@@ -1,0 +1,240 @@
+"""The grad_fn of ** returns k * x**(k-1) as the input gradient, forgetting to multiply by the upstream gradient it was handed.
+
+task: 2.3
+loses: backward
+keeps: forward, backprop, nn, training
+"""
+
+import math
+import random
+
+
+class _Backward:
+    """The backward function of one op: knows its inputs, maps upstream grad to input grads."""
+
+    def __init__(self, *inputs):
+        self.inputs = inputs
+
+    def input_grads(self, out, upstream):
+        raise NotImplementedError
+
+
+class _AddBackward(_Backward):
+    def input_grads(self, out, upstream):
+        return (upstream, upstream)
+
+
+class _MulBackward(_Backward):
+    def input_grads(self, out, upstream):
+        a, b = self.inputs
+        return (b.data * upstream, a.data * upstream)
+
+
+class _PowBackward(_Backward):
+    def __init__(self, base, k):
+        super().__init__(base)
+        self.k = k
+
+    def input_grads(self, out, upstream):
+        (x,) = self.inputs
+        return (self.k * x.data ** (self.k - 1),)
+
+
+class _TanhBackward(_Backward):
+    def input_grads(self, out, upstream):
+        return ((1 - out.data ** 2) * upstream,)
+
+
+class _ExpBackward(_Backward):
+    def input_grads(self, out, upstream):
+        return (out.data * upstream,)
+
+
+class _ReluBackward(_Backward):
+    def input_grads(self, out, upstream):
+        (x,) = self.inputs
+        return (upstream if x.data > 0 else 0.0,)
+
+
+class _LogBackward(_Backward):
+    def input_grads(self, out, upstream):
+        (x,) = self.inputs
+        return (upstream / x.data,)
+
+
+class Value:
+    def __init__(self, data, _children=(), _op="", _grad_fn=None):
+        self.data = float(data)
+        self.grad = 0.0
+        self._prev = tuple(_children)
+        self._op = _op
+        self.grad_fn = _grad_fn
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    @staticmethod
+    def _lift(x):
+        return x if isinstance(x, Value) else Value(x)
+
+    def __add__(self, other):
+        other = Value._lift(other)
+        return Value(self.data + other.data, (self, other), "+", _AddBackward(self, other))
+
+    def __mul__(self, other):
+        other = Value._lift(other)
+        return Value(self.data * other.data, (self, other), "*", _MulBackward(self, other))
+
+    def __pow__(self, k):
+        if not isinstance(k, (int, float)):
+            return NotImplemented
+        return Value(self.data ** k, (self,), "**", _PowBackward(self, k))
+
+    def tanh(self):
+        return Value(math.tanh(self.data), (self,), "tanh", _TanhBackward(self))
+
+    def exp(self):
+        return Value(math.exp(self.data), (self,), "exp", _ExpBackward(self))
+
+    def relu(self):
+        return Value(max(self.data, 0.0), (self,), "relu", _ReluBackward(self))
+
+    def log(self):
+        return Value(math.log(self.data), (self,), "log", _LogBackward(self))
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __truediv__(self, other):
+        return self * other ** -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __rtruediv__(self, other):
+        return other * self ** -1
+
+    def backward(self):
+        topo, visited = [], set()
+        stack = [(self, False)]
+        while stack:
+            node, ready = stack.pop()
+            if ready:
+                topo.append(node)
+            elif id(node) not in visited:
+                visited.add(id(node))
+                stack.append((node, True))
+                stack.extend((child, False) for child in node._prev if id(child) not in visited)
+
+        self.grad = 1.0
+        for node in reversed(topo):
+            if node.grad_fn is not None:
+                grads = node.grad_fn.input_grads(node, node.grad)
+                for inp, g in zip(node.grad_fn.inputs, grads):
+                    inp.grad += g
+
+
+ACTIVATIONS = ("tanh", "relu", "linear")
+
+_APPLY = {
+    "tanh": lambda v: v.tanh(),
+    "relu": lambda v: v.relu(),
+    "linear": lambda v: v,
+}
+
+
+class Module:
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self):
+        return []
+
+
+class Neuron(Module):
+    def __init__(self, nin, activation="tanh"):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Unknown activation {activation!r}: use one of {ACTIVATIONS}.")
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(random.uniform(-1, 1))
+        self.activation = activation
+
+    def __call__(self, x):
+        acc = None
+        for i in range(len(self.w)):
+            term = self.w[i] * x[i]
+            acc = term if acc is None else acc + term
+        acc = self.b if acc is None else acc + self.b
+        return _APPLY[self.activation](acc)
+
+    def parameters(self):
+        params = list(self.w)
+        params.append(self.b)
+        return params
+
+
+class Layer(Module):
+    def __init__(self, nin, nout, activation="tanh"):
+        self.neurons = [Neuron(nin, activation) for _ in range(nout)]
+
+    def __call__(self, x):
+        if len(self.neurons) == 1:
+            return self.neurons[0](x)
+        return [n(x) for n in self.neurons]
+
+    def parameters(self):
+        params = []
+        for n in self.neurons:
+            params.extend(n.parameters())
+        return params
+
+
+class MLP(Module):
+    def __init__(self, nin, nouts, activation="tanh", output_activation="tanh"):
+        if not nouts:
+            raise ValueError("An MLP needs at least one layer: give nouts one size per layer.")
+        sizes = [nin] + list(nouts)
+        self.layers = []
+        for i in range(len(nouts)):
+            act = output_activation if i == len(nouts) - 1 else activation
+            self.layers.append(Layer(sizes[i], sizes[i + 1], act))
+
+    def __call__(self, x):
+        values = x
+        for layer in self.layers:
+            values = layer([values] if isinstance(values, Value) else values)
+        return values
+
+    def parameters(self):
+        params = []
+        for i in range(len(self.layers)):
+            params.extend(self.layers[i].parameters())
+        return params
+
+
+def mse_loss(predictions, targets):
+    predictions, targets = list(predictions), list(targets)
+    total = sum(((p - t) ** 2 for p, t in zip(predictions, targets)), Value(0.0))
+    return total / len(predictions)
+
+
+def train(model, xs, ys, steps=20, lr=0.05):
+    history = []
+    for step in range(steps):
+        loss = mse_loss([model(x) for x in xs], ys)
+        model.zero_grad()
+        loss.backward()
+        history.append(float(loss.data))  # before the update below
+        for p in model.parameters():
+            p.data -= lr * p.grad
+    return history

@@ -1,0 +1,197 @@
+"""tanh stores 1 - x**2 as its local derivative, with x the input, instead of 1 - tanh(x)**2: the student misread '1 - tanh^2' as '1 - (the thing tanh is applied to)^2'.
+
+task: 2.4
+loses: backward
+keeps: forward, backprop, nn, training
+"""
+
+import math
+import random
+
+
+def _as_value(x):
+    return x if isinstance(x, Value) else Value(x)
+
+
+class Value:
+    """Each op stores, next to each input, the local derivative d(out)/d(input)."""
+
+    def __init__(self, data, _local=(), _op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._local = list(_local)
+        self._op = _op
+
+    @property
+    def _prev(self):
+        return tuple(child for child, _ in self._local)
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def __add__(self, other):
+        other = _as_value(other)
+        return Value(self.data + other.data, [(self, 1.0), (other, 1.0)], "+")
+
+    def __mul__(self, other):
+        other = _as_value(other)
+        return Value(self.data * other.data, [(self, other.data), (other, self.data)], "*")
+
+    def __pow__(self, k):
+        if not isinstance(k, (int, float)):
+            return NotImplemented
+        if k == 0:
+            slope = 0.0
+        else:
+            try:
+                slope = k * self.data ** (k - 1)
+            except ZeroDivisionError:  # 0 ** (negative): the slope is infinite
+                slope = math.inf
+        return Value(self.data ** k, [(self, slope)], "**")
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        return Value(t, [(self, 1.0 - self.data * self.data)], "tanh")
+
+    def exp(self):
+        e = math.exp(self.data)
+        return Value(e, [(self, e)], "exp")
+
+    def relu(self):
+        positive = self.data > 0
+        return Value(self.data if positive else 0.0, [(self, 1.0 if positive else 0.0)], "relu")
+
+    def log(self):
+        return Value(math.log(self.data), [(self, 1.0 / self.data)], "log")
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __truediv__(self, other):
+        return self * other ** -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rsub__(self, other):
+        return -self + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __rtruediv__(self, other):
+        return other * self ** -1
+
+    def backward(self):
+        order = []
+        seen = {id(self)}
+        stack = [(self, iter(self._local))]
+        while stack:
+            node, it = stack[-1]
+            pushed = False
+            for child, _ in it:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(child._local)))
+                    pushed = True
+                    break
+            if not pushed:
+                stack.pop()
+                order.append(node)
+
+        self.grad = 1.0
+        for node in reversed(order):
+            for child, local in node._local:
+                child.grad += local * node.grad
+
+
+ACTIVATIONS = ("tanh", "relu", "linear")
+
+
+class Module:
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self):
+        return []
+
+
+class Neuron(Module):
+    def __init__(self, nin, activation="tanh"):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Unknown activation {activation!r}: use one of {ACTIVATIONS}.")
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(random.uniform(-1, 1))
+        self.activation = activation
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        if self.activation == "tanh":
+            return act.tanh()
+        if self.activation == "relu":
+            return act.relu()
+        return act
+
+    def parameters(self):
+        return self.w + [self.b]
+
+
+class Layer(Module):
+    def __init__(self, nin, nout, activation="tanh"):
+        self.neurons = [Neuron(nin, activation) for _ in range(nout)]
+
+    def __call__(self, x):
+        outs = [n(x) for n in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+
+class MLP(Module):
+    def __init__(self, nin, nouts, activation="tanh", output_activation="tanh"):
+        if not nouts:
+            raise ValueError("An MLP needs at least one layer: give nouts one size per layer.")
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer([x] if isinstance(x, Value) else x)
+        return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+
+def mse_loss(predictions, targets):
+    n = 0
+    total = Value(0.0)
+    for p, t in zip(predictions, targets):
+        diff = p - t
+        total = total + diff * diff
+        n += 1
+    return total * (1.0 / n)
+
+
+def train(model, xs, ys, steps=20, lr=0.05):
+    losses = []
+    step = 0
+    while step < steps:
+        preds = [model(x) for x in xs]
+        loss = mse_loss(preds, ys)
+        model.zero_grad()
+        loss.backward()
+        losses.append(loss.data)
+        for param in model.parameters():
+            param.data = param.data - lr * param.grad
+        step += 1
+    return losses
