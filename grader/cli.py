@@ -13,7 +13,7 @@ from typing import Any
 
 from grader import __version__, export
 from grader.oracle import default_cache_dir
-from grader.pipeline import SECTION_IDS, Options, course_seed, grade
+from grader.pipeline import SECTION_IDS, Options, check_oracle, course_seed, grade
 from grader.report import Report, render, write_json, write_text_atomic
 from grader.submission import UsageError
 from grader.worker import Limits
@@ -164,6 +164,7 @@ def grade_command(argv: list[str]) -> int:
             expectations=tuple(args.expectations),
             torch_only=args.no_cache,
         )
+        check_oracle(options.run_hidden, options.expectations, options.torch_only)
         report = grade(args.path, options)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

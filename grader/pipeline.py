@@ -142,6 +142,30 @@ def released_hidden_points() -> float:
     return float(json.loads(HELD_BACK_FILE.read_text(encoding="utf-8"))["points"])
 
 
+def check_oracle(run_hidden: bool, expectations: tuple, torch_only: bool) -> None:
+    """Stop before grading when expected values would be missing: hidden tests' values are
+    computed with the course's seed (by torch, or earlier into --expectations DIR), and
+    --no-cache computes every value with torch."""
+    if installed_torch_version() is not None:
+        return
+    if torch_only:
+        raise submission.UsageError(
+            f"--no-cache computes every expected value with torch, which is not installed. {TORCH}"
+        )
+    if run_hidden and not expectations:
+        raise submission.UsageError(
+            "--hidden needs the hidden tests' expected values, which torch computes and is "
+            f"not installed here. {TORCH} Or pass --expectations DIR, written where torch is "
+            "by `python -m grader expectations --hidden --out DIR`."
+        )
+
+
+TORCH = (
+    "Install it: pip install torch --index-url https://download.pytorch.org/whl/cpu && "
+    "pip install 'scratchgrad[oracle]'."
+)
+
+
 def course_seed(course_file: Path | None) -> int | None:
     """The secret seed: $SCRATCHGRAD_SECRET_SEED, else `secret_seed` in the course file
     (default: course.json in the current folder, then beside the grader package)."""

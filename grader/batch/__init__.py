@@ -97,6 +97,15 @@ def _parser() -> argparse.ArgumentParser:
         help="override a sandbox limit, as for python -m grader (docs/grading.md)",
     )
     p.add_argument(
+        "--expectations",
+        action="append",
+        default=[],
+        type=pathlib.Path,
+        metavar="DIR",
+        help="read expected values from DIR first (written by `python -m grader expectations "
+        "--hidden --out DIR`: the hidden tests' values, without torch); repeatable",
+    )
+    p.add_argument(
         "--no-cache",
         action="store_true",
         help="compute every expectation with torch: no shipped expectations, no cache",
@@ -162,6 +171,8 @@ def _settings(args: argparse.Namespace) -> forkserver.Settings:
     from grader.cli import parse_limits
 
     parse_limits(args.limit)  # a typo stops the batch here, not in every grading
+    expectations = tuple(str(path.resolve()) for path in args.expectations)
+    pipeline.check_oracle(args.hidden, expectations, args.no_cache)
     return forkserver.Settings(
         sections=tuple(
             s for s in pipeline.SECTION_IDS if s in (args.section or pipeline.SECTION_IDS)
@@ -169,6 +180,7 @@ def _settings(args: argparse.Namespace) -> forkserver.Settings:
         limits=tuple(args.limit),
         run_hidden=args.hidden,
         secret_seed=pipeline.course_seed(args.course) if args.hidden else None,
+        expectations=expectations,
         no_cache=args.no_cache,
         timeout_s=args.timeout,
     )

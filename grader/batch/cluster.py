@@ -109,7 +109,7 @@ _root: list[Path] = []
 
 def grade_on_worker(entry: Entry, settings: Settings) -> dict:
     """The Dask task: grade one entry with a harness this worker process keeps."""
-    harness = _take(settings.run_hidden or settings.no_cache)
+    harness = _take(settings.needs_torch)
     try:
         return harness.grade(entry, settings)
     except Exception as exc:  # HarnessFailed: it restarts for the next task

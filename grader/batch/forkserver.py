@@ -17,6 +17,7 @@ import ast
 import contextlib
 import gc
 import importlib
+import importlib.util
 import json
 import os
 import select
@@ -48,6 +49,8 @@ class Settings:
     """Run the hidden suites too (`--hidden`)."""
     secret_seed: int | None = None
     """The course's seed for hidden inputs, read once where the batch was started."""
+    expectations: tuple[str, ...] = ()
+    """Folders of expected values read first (`--expectations DIR`), as absolute paths."""
     no_cache: bool = False
     """Compute every expectation with torch (python -m grader --no-cache)."""
     timeout_s: float = 900.0
@@ -64,15 +67,22 @@ class Settings:
             cache_dir=None if self.no_cache else default_cache_dir(),
             run_hidden=self.run_hidden,
             secret_seed=self.secret_seed,
+            expectations=tuple(Path(path) for path in self.expectations),
             torch_only=self.no_cache,
         )
+
+    @property
+    def needs_torch(self) -> bool:
+        """Whether gradings will compute with torch: the fork server then imports it once."""
+        return self.no_cache or (self.run_hidden and not self.expectations)
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> Settings:
-        return cls(**{**data, "sections": tuple(data["sections"]), "limits": tuple(data["limits"])})
+        tuples = ("sections", "limits", "expectations")
+        return cls(**{**data, **{key: tuple(data[key]) for key in tuples}})
 
 
 def serve(preload_torch: bool) -> None:
@@ -124,7 +134,7 @@ def preload(torch: bool) -> None:
     from grader.probes import build_one_pass_graphs
 
     build_one_pass_graphs()
-    if torch:
+    if torch and importlib.util.find_spec("torch") is not None:  # else each grading says so
         importlib.import_module("torch")
     gc.freeze()  # children never collect (nor copy) what the server imported
 

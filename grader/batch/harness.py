@@ -213,7 +213,7 @@ class LocalPool:
     Leaving the `with` kills every grading still running, workers included."""
 
     def __init__(self, jobs: int, settings: Settings, root: Path) -> None:
-        preload_torch = settings.run_hidden or settings.no_cache
+        preload_torch = settings.needs_torch
         self.harnesses = [Harness(root, preload_torch) for _ in range(jobs)]
         self.settings = settings
         self.stopping = threading.Event()

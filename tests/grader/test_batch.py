@@ -187,6 +187,7 @@ def test_usage_errors_stop_before_grading(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.torch
 def test_hidden_tests_run_with_the_course_seed_as_standalone(tmp_path, grader_pool, capsys):
     """--hidden --course FILE: the hidden backward tests run, from the course's secret seed,
     exactly as `python -m grader --hidden --course FILE` runs them."""
@@ -281,3 +282,32 @@ def test_the_package_exposes_main_alone():
     """`python -m grader batch` calls grader.batch.main; everything else is its modules'."""
     public = {n for n, v in vars(batch).items() if not n.startswith("_") and not ismodule(v)}
     assert public == set(batch.__all__) == {"main"}
+
+
+@pytest.mark.torch
+def test_hidden_tests_without_torch_read_expectations_written_beforehand(
+    tmp_path, monkeypatch, capsys
+):
+    """Grading for the record where torch is not installed: `--expectations DIR`, written
+    with torch once (as the Gradescope setup does); without it, a usage error up front."""
+    from grader import expectations
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "correct.py").write_text(build_module())
+    course = tmp_path / "course.json"
+    course.write_text(json.dumps({"secret_seed": 123}))
+    assert (
+        expectations.main(["--hidden", "--course", str(course), "--out", str(tmp_path / "x")]) == 0
+    )
+    capsys.readouterr()
+    monkeypatch.setattr("grader.pipeline.installed_torch_version", lambda: None)
+    flags = ["--section", "backward", "--hidden", "--course", str(course)]
+    code, _, err = run([str(tmp_path / "in"), "--out", str(tmp_path / "no"), *flags], capsys)
+    assert code == 2 and "--hidden needs the hidden tests' expected values" in err
+    assert not (tmp_path / "no").exists()
+    flags += ["--expectations", str(tmp_path / "x")]
+    code, _, err = run([str(tmp_path / "in"), "--out", str(tmp_path / "out"), *flags], capsys)
+    assert code == 0, err
+    report = json.loads((tmp_path / "out" / "reports" / "correct.py.json").read_text())
+    assert report["errors"] == [] and report["hidden_points_held_back"] == 0
+    assert report["score"] == report["max_score"] and report["max_score"] > 25

@@ -84,3 +84,26 @@ def test_usage_errors_exit_2_with_a_sentence(
     assert main([*argv, "--json", str(tmp_path / "report.json")]) == 2
     assert sentence in capsys.readouterr().err
     assert not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.parametrize(
+    "flags, sentence",
+    [
+        (["--hidden"], "--hidden needs the hidden tests' expected values"),
+        (["--no-cache"], "--no-cache computes every expected value with torch"),
+    ],
+)
+def test_without_torch_what_needs_it_stops_before_grading(
+    flags: list[str],
+    sentence: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Not a score with every hidden test "failed by the grader": a sentence saying what to do."""
+    monkeypatch.setattr("grader.pipeline.installed_torch_version", lambda: None)
+    monkeypatch.setenv("SCRATCHGRAD_SECRET_SEED", "7")
+    assert main([str(REPO / "solutions"), *flags, "--json", str(tmp_path / "report.json")]) == 2
+    err = capsys.readouterr().err
+    assert sentence in err and "pip install torch --index-url" in err
+    assert not (tmp_path / "report.json").exists()
