@@ -200,7 +200,12 @@ def write_outputs(report: Report, args: argparse.Namespace) -> None:
     if args.html:
         from grader import html
 
-        write_text_atomic(args.html, html.render(native))
+        try:
+            page = html.render(native)
+        except Exception as exc:  # the report and the other outputs are written already
+            print(f"error: the feedback page could not be drawn: {exc!r:.200}", file=sys.stderr)
+            page = html.unavailable(exc)
+        write_text_atomic(args.html, page)
     if args.classroom:
         payload, points = export.classroom(native)
         print(points)

@@ -302,6 +302,16 @@ def reuse_graph(op: str, x: float, upstream: float | None = None) -> Graph:
     return b.graph()
 
 
+def shared_input_graph(op: str, x: float, exponent: float | None = None) -> Graph:
+    """`y = op(x) + x` (`x ** k + x` for pow): x feeds two nodes, so the op's rule must add
+    its contribution to the one + gives (+=), not overwrite it (=)."""
+    b = Builder(x, names=("x",))
+    out = b.op(op, 0, *(() if exponent is None else (Const(exponent),)), name="out")
+    b.op("add", out, 0, name="y")
+    b.backward()
+    return b.graph()
+
+
 WIDTH, DEPTH = 32, 30
 """The one-pass graphs: 32 values mixed through 30 layers: 3,000 to 5,000 nodes, 150 deep;
 those of + alone and * alone (one node per step) 128 values through 30 layers."""

@@ -290,9 +290,12 @@ def find_submission(folder: str | Path) -> Path:
     leftovers (__MACOSX/, ._*, .ipynb_checkpoints/, ...) and untouched stubs do not count."""
     folder = Path(folder)
     files = []
-    for parent, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not _junk(d))
-        files += [Path(parent) / n for n in sorted(names) if not _junk(n)]
+    try:
+        for parent, dirs, names in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if not _junk(d))
+            files += [Path(parent) / n for n in sorted(names) if not _junk(n)]
+    except RecursionError:  # os.walk recurses: folders nested about a thousand deep
+        raise NoSubmission(f"The upload's folders are nested too deeply. {EXPECTED}") from None
     packages = sorted(
         {f.parent for f in files if f.name == "engine.py" and not _untouched_stubs(f.parent)},
         key=lambda p: (len(p.relative_to(folder).parts), p),

@@ -133,12 +133,38 @@ def package_files(root: Path) -> list[Path]:
     )
 
 
+MAX_ENTRIES = 2000
+"""Files and folders a package folder may hold (the worker gets a copy of them)."""
+MAX_DEPTH = 40
+"""How deeply its folders may nest."""
+
+
 def _walk(root: Path) -> list[Path]:
-    found = []
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in SKIPPED_FOLDERS]
-        found += [Path(folder, name) for name in dirnames + filenames]
-    return found
+    """Every file and folder below `root` (not into caches, not through links), breadth first
+    and without recursion; a tree beyond MAX_ENTRIES or MAX_DEPTH is a usage error."""
+    found: list[Path] = []
+    level = [root]
+    for _ in range(MAX_DEPTH + 1):
+        below = []
+        for folder in level:
+            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+                if entry.is_dir(follow_symlinks=False) and entry.name in SKIPPED_FOLDERS:
+                    continue
+                found.append(Path(entry.path))
+                if len(found) > MAX_ENTRIES:
+                    raise UsageError(
+                        f"{root} holds more than {MAX_ENTRIES} files and folders; a submission "
+                        "holds your code: remove data, outputs and environments (venv) from it."
+                    )
+                if entry.is_dir(follow_symlinks=False):
+                    below.append(Path(entry.path))
+        if not below:
+            return found
+        level = below
+    raise UsageError(
+        f"{root} has folders nested more than {MAX_DEPTH} deep; a submission holds your code: "
+        "pass the folder with your engine.py, nn.py and train.py."
+    )
 
 
 def _source_problem(name: str, source: bytes) -> str | None:

@@ -59,9 +59,13 @@ def record(out: Path, name: str, entry: Entry | None, outcome: dict, html: bool 
             out / "reports" / f"{stem(name)}.json", json.dumps(report, indent=2) + "\n"
         )
         if html:
-            from grader import html as pages  # the lead's module; main() checked it exists
+            from grader import html as pages
 
-            write_text_atomic(out / "reports" / f"{stem(name)}.html", pages.render(report))
+            try:
+                page = pages.render(report)
+            except Exception as exc:  # one entry's page must not stop the batch
+                page = pages.unavailable(exc)
+            write_text_atomic(out / "reports" / f"{stem(name)}.html", page)
     result = {
         "schema_version": RESULT_SCHEMA,
         "id": name,

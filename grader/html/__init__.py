@@ -7,6 +7,6 @@ Report values are text: each is made printable, cut to a length and escaped (mar
 value can add markup, and a full failing report stays well under 2 MB.
 """
 
-from grader.html.page import render
+from grader.html.page import render, unavailable
 
-__all__ = ["render"]
+__all__ = ["render", "unavailable"]

@@ -7,11 +7,22 @@ import math
 from grader.explain import at, finite, first_difference, get, items, number
 from grader.html.markup import el, escape, svg
 
+RANGE = 1e-100, 1e100
+"""Magnitudes drawn; a loss beyond them (a student's 1.5e308, or 5e-324) is left off the chart
+like a loss that is not a number, so that the scale's arithmetic stays finite."""
+
+
+def plottable(value: object) -> float | None:
+    x = finite(value)
+    if x is None or abs(x) > RANGE[1] or (x != 0 and abs(x) < RANGE[0]):
+        return None
+    return x
+
 
 def curves(losses: object) -> str:
     """Your loss per step over torch's, on a log scale when the losses span a wide range."""
     got, expected = items(get(losses, "got")), items(get(losses, "expected"))
-    values = [x for x in map(finite, got + expected) if x is not None]
+    values = [x for x in map(plottable, got + expected) if x is not None]
     if not values:
         return el("p", "No loss to draw: neither list holds a number.", cls="mute")
     log = min(values) > 0 and max(values) / min(values) >= 20
@@ -72,9 +83,10 @@ def curves(losses: object) -> str:
     )
     ends = [escape(number(at(series, len(series) - 1))) for series in (got, expected)]
     last = f"Last loss: yours {ends[0]}, torch {ends[1]}."
-    missing = sum(finite(v) is None for v in got)
+    missing = sum(plottable(v) is None for v in got)
     gaps = (
-        f" {missing} of your {len(got)} losses are not numbers (gaps in the curve)."
+        f" {missing} of your {len(got)} losses are not numbers, or too large or too small"
+        " to draw (gaps in the curve)."
         if missing
         else ""
     )
@@ -85,7 +97,7 @@ def _runs(values: list) -> list[list[tuple[int, float]]]:
     """Runs of consecutive numbers: a step that is not a number breaks the curve."""
     runs: list[list[tuple[int, float]]] = [[]]
     for i, v in enumerate(values):
-        x = finite(v)
+        x = plottable(v)
         if x is not None:
             runs[-1].append((i, x))
         elif runs[-1]:

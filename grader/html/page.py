@@ -45,6 +45,21 @@ def render(report: dict) -> str:
     )
 
 
+def unavailable(exc: BaseException) -> str:
+    """The page written when `render` fails: it says so, and where the results are."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>scratchgrad feedback</title><style>{CSS}</style></head><body><main>"
+        + el("h1", "scratchgrad feedback")
+        + el(
+            "p",
+            f"This page could not be drawn ({escape(type(exc).__name__, 40)}). The JSON report "
+            "beside it holds every result; please tell your instructor.",
+        )
+        + "</main></body></html>\n"
+    )
+
+
 def _header(report: dict, score: str) -> str:
     sub, env = get(report, "submission"), get(report, "environment")
     versions = [
@@ -145,15 +160,23 @@ def _cases(shown: list[tuple[dict, dict]], report: dict) -> str:
         details = details if isinstance(details, dict) else {}
         kind, status = get(details, "kind"), get(t, "status")
         drawing = ""
-        if kind == "graph":
-            passes = graph_passes(details)
-            size = sum(map(len, passes))
-            drawing = graph(details, passes, test_id, draw=size <= room)
-            room -= size if size <= room else 0
-        elif kind == "model":
-            drawing = model(details)
-        elif kind == "training":
-            drawing = curves(get(details, "losses"))
+        try:
+            if kind == "graph":
+                passes = graph_passes(details)
+                size = sum(map(len, passes))
+                drawing = graph(details, passes, test_id, draw=size <= room)
+                room -= size if size <= room else 0
+            elif kind == "model":
+                drawing = model(details)
+            elif kind == "training":
+                drawing = curves(get(details, "losses"))
+        except Exception as exc:  # the numbers came from the submission: the page still stands
+            drawing = el(
+                "p",
+                f"This case could not be drawn ({escape(type(exc).__name__, 40)}); its feedback "
+                "above and the JSON report hold its result.",
+                cls="mute",
+            )
         summary = el(
             "summary",
             el("span", escape(status, 20), cls=f"st {status if status in STATUSES else 'other'}"),

@@ -1,8 +1,9 @@
 """backward: each op's local derivative, read from its inputs' grads after backward().
 
-Each rule is checked three ways: with the op as the root (out.grad = 1), under an upstream
-gradient (y = out * c: the rule must multiply by out.grad), and on a large graph that
-backward() must handle in one pass (no re-evaluating the graph per node: see docs/grading.md).
+Each rule is checked four ways: with the op as the root (out.grad = 1), under an upstream
+gradient (y = out * c: the rule must multiply by out.grad), with its input used twice (x + x,
+or op(x) + x: the rule must accumulate, +=), and on a large graph that backward() must handle
+in one pass (no re-evaluating the graph per node: see docs/grading.md).
 A backward() that leaves the root's grad other than 1 is run again with root.grad set to 1
 first, so that forgetting the root is charged once, in backprop, not in every rule.
 """
@@ -11,7 +12,15 @@ import pytest
 
 from grader import checks, compare
 from grader.compare import RULES, UPSTREAM, expression
-from grader.probes import Const, derived_graph, mixing, op_graph, operands_text, reuse_graph
+from grader.probes import (
+    Const,
+    derived_graph,
+    mixing,
+    op_graph,
+    operands_text,
+    reuse_graph,
+    shared_input_graph,
+)
 
 ONE_PASS = "one-pass"
 
@@ -100,20 +109,40 @@ def check_reuse(lab, op, x, upstream=None):
     checks.graph(lab, graph, fields=("grad",), nodes=1, what=what, rule=rule)
 
 
-def rule_cases(op, root_cases, upstream_cases):
-    """The ids: `0.5` (out is the root), `upstream-0.5` (y = out * c), `one-pass`."""
+def rule_cases(op, root_cases, upstream_cases, shared=None):
+    """The ids: `0.5` (out is the root), `upstream-0.5` (y = out * c), `shared-0.5`
+    (y = op(x) + x, for a unary op), `one-pass`."""
     return (
         [pytest.param(args, None, id="-".join(map(str, args))) for args in root_cases]
         + [
             pytest.param(args, c, id="upstream-" + "-".join(map(str, args)))
             for args, c in upstream_cases
         ]
+        + (
+            []
+            if shared is None
+            else [pytest.param((SHARED, *shared), None, id="shared-" + "-".join(map(str, shared)))]
+        )
         + [pytest.param(None, None, id=ONE_PASS, marks=pytest.mark.costly)]
     )
 
 
+SHARED = "shared"
+
+
+def check_shared(lab, op, x, exponent=None):
+    """y = op(x) + x: backward() runs op's rule after +'s, and both add to x.grad."""
+    lab.case.needs.add("3.1")
+    graph = shared_input_graph(op, x, exponent)
+    what = f"backward of y = {expression(graph, 1)} + x at x={x:g}"
+    rule = f"{RULES[op]}; x also feeds + x, so x.grad gets both contributions (+=, not =)"
+    checks.graph(lab, graph, fields=("grad",), nodes=1, what=what, rule=rule)
+
+
 def check(lab, op, args, upstream, constant_exponent=False):
-    if args is None:
+    if args is not None and args[0] == SHARED:
+        check_shared(lab, op, *args[1:])
+    elif args is None:
         graph = mixing(op)
         checks.one_pass(
             lab,
@@ -165,6 +194,7 @@ def test_mul(lab, args, upstream):
         "pow",
         [(1.5, 2), (-2.0, 3), (0.7, -1), (2.5, 0.5), (1.3, -1.5)],
         [((1.5, 2), 2.5), ((2.5, 0.5), -1.5)],
+        shared=(1.5, 3),
     ),
 )
 def test_pow(lab, args, upstream):
@@ -176,7 +206,7 @@ def test_pow(lab, args, upstream):
 @pytest.mark.task("2.4")
 @pytest.mark.parametrize(
     "args, upstream",
-    rule_cases("tanh", [(0.5,), (-1.2,), (2.0,)], [((0.5,), 2.5), ((-1.2,), -1.5)]),
+    rule_cases("tanh", [(0.5,), (-1.2,), (2.0,)], [((0.5,), 2.5), ((-1.2,), -1.5)], shared=(0.5,)),
 )
 def test_tanh(lab, args, upstream):
     """backward of tanh(x)."""
@@ -186,7 +216,8 @@ def test_tanh(lab, args, upstream):
 @pytest.mark.points(3)
 @pytest.mark.task("2.5")
 @pytest.mark.parametrize(
-    "args, upstream", rule_cases("exp", [(0.5,), (-2.0,), (1.3,)], [((0.5,), 2.5), ((1.3,), -1.5)])
+    "args, upstream",
+    rule_cases("exp", [(0.5,), (-2.0,), (1.3,)], [((0.5,), 2.5), ((1.3,), -1.5)], shared=(0.5,)),
 )
 def test_exp(lab, args, upstream):
     """backward of exp(x)."""
@@ -197,7 +228,9 @@ def test_exp(lab, args, upstream):
 @pytest.mark.task("2.6")
 @pytest.mark.parametrize(
     "args, upstream",
-    rule_cases("relu", [(-2.0,), (0.0,), (0.5,), (3.7,)], [((1.2,), 2.5), ((-1.5,), 2.5)]),
+    rule_cases(
+        "relu", [(-2.0,), (0.0,), (0.5,), (3.7,)], [((1.2,), 2.5), ((-1.5,), 2.5)], shared=(1.2,)
+    ),
 )
 def test_relu(lab, args, upstream):
     """backward of relu(x), on both sides of 0 and at 0 (where torch's derivative is 0)."""
@@ -207,7 +240,8 @@ def test_relu(lab, args, upstream):
 @pytest.mark.points(3)
 @pytest.mark.task("2.7")
 @pytest.mark.parametrize(
-    "args, upstream", rule_cases("log", [(0.5,), (2.0,), (7.3,)], [((0.5,), 2.5), ((2.0,), -1.5)])
+    "args, upstream",
+    rule_cases("log", [(0.5,), (2.0,), (7.3,)], [((0.5,), 2.5), ((2.0,), -1.5)], shared=(2.0,)),
 )
 def test_log(lab, args, upstream):
     """backward of log(x), away from 0."""

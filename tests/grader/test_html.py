@@ -547,3 +547,53 @@ def test_the_committed_screenshot_is_a_page_at_laptop_width() -> None:
     width, height, rows = png_pixels(SCREENSHOT, 2, 2)
     assert (width, height) == (1366, 900)
     assert pixel(rows, 2, 2) == COLOURS["light"]["bg"]
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [
+        [-1.5e308, 1.5e308, 0.5, 0.25],  # finite, but their difference is not
+        [0.5, 5e-324, 0.25, 0.1],  # a log scale down to a subnormal
+        [1e308, 1e300, 1e200, 0.5],  # a log scale up to 1e308
+    ],
+)
+def test_losses_at_the_ends_of_the_floats_leave_gaps_not_a_crash(losses: list[float]) -> None:
+    from grader.html.charts import curves
+
+    drawn = curves({"got": losses, "expected": [0.5, 0.4, 0.3, 0.2]})
+    assert "<polyline" in drawn and "too large or too small to draw" in drawn
+
+
+def test_a_case_that_cannot_be_drawn_leaves_the_rest_of_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever a drawing raises on, the page keeps every other case and says so."""
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise OverflowError("math range error")
+
+    monkeypatch.setattr("grader.html.page.curves", broken)
+    report = {
+        "score": 5,
+        "max_score": 15,
+        "sections": [
+            {
+                "id": "training",
+                "title": "Training",
+                "tests": [
+                    {
+                        "id": "training::a",
+                        "name": "a",
+                        "status": "failed",
+                        "feedback": "lost",
+                        "details": {
+                            "kind": "training",
+                            "losses": {"got": [1.0], "expected": [1.0]},
+                        },
+                    },
+                ],
+            }
+        ],
+    }
+    page = render(report)
+    assert "could not be drawn (OverflowError)" in page and "lost" in page

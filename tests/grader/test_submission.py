@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader import submission
 from grader.submission import MAX_SOURCE_BYTES, UsageError, load, neutralise
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -163,3 +164,23 @@ def test_cells_marked_skip_grading_are_left_out(tmp_path: Path) -> None:
     found = load(path)
     assert [c["label"] for c in found.cells] == ["<cell 1 of demo.ipynb>", "<cell 5 of demo.ipynb>"]
     assert [c["source"] for c in found.cells] == ["a = 1", "b = 2"]
+
+
+def test_a_folder_nested_past_any_recursion_limit_is_a_usage_error(tmp_path: Path) -> None:
+    """1,100 levels: os.walk would raise RecursionError; the walk says what is wrong instead."""
+    (tmp_path / "engine.py").write_text("x = 1\n")
+    deep = tmp_path
+    for _ in range(1100):  # one level at a time: mkdir(parents=True) recurses too
+        deep = deep / "d"
+        deep.mkdir()
+    with pytest.raises(submission.UsageError, match="nested more than"):
+        submission.load(tmp_path)
+
+
+def test_a_folder_of_thousands_of_files_is_a_usage_error(tmp_path: Path) -> None:
+    """Thousands of files would overflow the worker's private copy of the submission."""
+    (tmp_path / "engine.py").write_text("x = 1\n")
+    for i in range(submission.MAX_ENTRIES + 1):
+        (tmp_path / f"data{i}.txt").touch()
+    with pytest.raises(submission.UsageError, match="more than 2000 files and folders"):
+        submission.load(tmp_path)
