@@ -151,6 +151,7 @@ class GradingPlugin:
             "group": group.args[0] if group else _function_id(item),
             "needs": sorted(case.needs),
             "gate": case.gate,
+            "large": item.get_closest_marker("costly") is not None,
             "topology": item.get_closest_marker("topology") is not None and not case.wrong_at_root,
             "consistent": case.consistent,
             "details": case.details,

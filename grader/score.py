@@ -41,6 +41,8 @@ class Outcome:
     """Earlier tasks the check relies on."""
     gate: bool
     """A one-pass check: its task's points count only when it passes."""
+    large: bool
+    """A check of a large graph (one-pass checks, the 100,000-op chain)."""
     topology: bool
     """A check of backward()'s walk, which (if it failed) got a grad below the root wrong: a
     bug in backward() itself."""
@@ -142,6 +144,7 @@ def _outcome(test: dict) -> Outcome:
         group=str(meta.get("group", function.split("[", 1)[0])),
         needs=frozenset(meta.get("needs", ())),
         gate=bool(meta.get("gate", False)),
+        large=bool(meta.get("large", False)),
         topology=bool(meta.get("topology", False)),
         consistent=meta.get("consistent"),
         own_forward=bool(meta.get("own_forward", False)),

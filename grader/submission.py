@@ -147,7 +147,9 @@ def _walk(root: Path) -> list[Path]:
     for _ in range(MAX_DEPTH + 1):
         below = []
         for folder in level:
-            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+            for entry in entries:
                 if entry.is_dir(follow_symlinks=False) and entry.name in SKIPPED_FOLDERS:
                     continue
                 found.append(Path(entry.path))

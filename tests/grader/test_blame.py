@@ -7,6 +7,7 @@ check cancels its task; "What to fix" lists one entry per wrong task, in the ord
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from hypothesis import given, settings
@@ -34,6 +35,7 @@ def case(
     raised: str | None = None,
     group: str | None = None,
     own_forward: bool = False,
+    large: bool | None = None,
 ) -> Outcome:
     """One case as the suites leave it; `id` is section::test[case]."""
     return Outcome(
@@ -49,6 +51,7 @@ def case(
         group=group or id.split("[", 1)[0],
         needs=frozenset(needs),
         gate=gate,
+        large=gate if large is None else large,
         topology=topology,
         consistent=consistent,
         raised=raised,
@@ -328,6 +331,26 @@ def test_a_one_pass_check_that_fails_by_time_also_cancels_backward_and_backprop_
         [cause] = causes
         assert "backprop::test_random_graphs[tanh]" in cause.blocks
         assert cause.points_lost == 6.0
+
+
+def test_a_stub_raised_only_on_large_graphs_excuses_no_one_pass_check() -> None:
+    """A submission that raises Task 1.7's stub on large graphs alone (its log works on small
+    ones) cannot pass its one-pass checks off as blocked; a stub small graphs hit can."""
+    chain = case("backprop::test_hundred_thousand_op_chain", "3.1", "error", raised="1.7")
+    for small_raises, cancelled in ((False, True), (True, False)):
+        outcomes = tanh_rule()[:-1] + [
+            case(TANH_GATE, "2.4", "error", needs=("1.4", "2.4"), gate=True, raised="1.7"),
+            case(
+                "forward::test_log[0.5]",
+                "1.7",
+                "error" if small_raises else "passed",
+                raised="1.7" if small_raises else None,
+            ),
+            dataclasses.replace(chain, large=True),
+        ]
+        results, _ = charged(outcomes)
+        assert (verdict(results[TANH_ROOT])[1] == 0.0) is cancelled
+        assert (results[TANH_GATE].blocked_by == "1.7") is not cancelled
 
 
 def test_a_one_pass_check_blocked_by_a_failing_forward_cancels_nothing() -> None:

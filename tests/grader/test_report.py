@@ -48,6 +48,7 @@ def outcome(id: str, task: str, status: str = "passed", points: float = 1.0, **e
         "group": id.split("[", 1)[0],
         "needs": frozenset(),
         "gate": False,
+        "large": False,
         "topology": False,
         "consistent": None,
         "raised": None,

@@ -10,6 +10,7 @@ import pytest
 
 from grader import submission
 from grader.submission import MAX_SOURCE_BYTES, UsageError, load, neutralise
+from grader.worker_process import remove_tree
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -173,8 +174,11 @@ def test_a_folder_nested_past_any_recursion_limit_is_a_usage_error(tmp_path: Pat
     for _ in range(1100):  # one level at a time: mkdir(parents=True) recurses too
         deep = deep / "d"
         deep.mkdir()
-    with pytest.raises(submission.UsageError, match="nested more than"):
-        submission.load(tmp_path)
+    try:
+        with pytest.raises(submission.UsageError, match="nested more than"):
+            submission.load(tmp_path)
+    finally:
+        remove_tree(tmp_path / "d")  # shutil.rmtree (pytest's clean-up) recurses too
 
 
 def test_a_folder_of_thousands_of_files_is_a_usage_error(tmp_path: Path) -> None:
