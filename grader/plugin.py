@@ -48,6 +48,7 @@ class GradingPlugin:
         self.grader_errors: list[str] = []
         self.results: list[dict] = []
         """Each case that ran, in order: its node id, phase durations and metadata."""
+        self._hidden_started = False
         self.held_back = 0.0
         """Points of hidden tests that were present but not run."""
 
@@ -55,6 +56,11 @@ class GradingPlugin:
     def lab(self, request: pytest.FixtureRequest) -> Lab:
         """Hidden tests use an oracle whose expectations never go to the shared cache."""
         hidden = request.node.get_closest_marker("hidden") is not None
+        if hidden and not self._hidden_started:
+            # Hidden tests run last, in a worker that never answered a visible one: what a
+            # submission learns of their inputs cannot reach a visible test's feedback.
+            self._hidden_started = True
+            self._worker.restart()
         case = Case()
         request.node.stash[CASE] = case
         return Lab(self._worker, self._hidden_oracle if hidden else self._oracle, case)
@@ -80,7 +86,12 @@ class GradingPlugin:
             shares = split_points(marker.args[0] if marker else 0.0, len(cases))
             for item, share in zip(cases, shares, strict=True):
                 item.stash[POINTS] = share
-        items.sort(key=lambda item: item.get_closest_marker("costly") is not None)  # stable
+        items.sort(  # stable: hidden tests last, and large graphs last within each part
+            key=lambda item: (
+                item.get_closest_marker("hidden") is not None,
+                item.get_closest_marker("costly") is not None,
+            )
+        )
         if not self._run_hidden:
             hidden = [item for item in items if item.get_closest_marker("hidden")]
             self.held_back = sum(item.stash[POINTS] for item in hidden)

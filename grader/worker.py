@@ -164,6 +164,11 @@ class Worker:
         """Kill the worker and everything it started, and remove its folder."""
         self._stop()
 
+    def restart(self) -> None:
+        """Kill the worker; the next request starts a fresh one, in a fresh folder, which
+        imports the submission again: nothing the submission kept survives."""
+        self._stop()
+
     def __enter__(self) -> Worker:
         return self
 

@@ -230,6 +230,25 @@ FINDS_IPC_OBJECTS = attack("finds_ipc_objects", sections=("forward",))
 """Graded on demand: after leaves_ipc_objects, while the host holds the same objects."""
 
 
+HIDDEN_ARGS = (
+    "--section=backward",
+    "--section=backprop",
+    "--hidden",
+    f"--course={REPO}/course.json",
+)
+CARRIES_HIDDEN_INPUTS_OUT = Case(
+    "carries_hidden_inputs_out",
+    module("carries_hidden_inputs_out", "reference", attack=True),
+    HIDDEN_ARGS,
+    baseline=Case(
+        "carries_hidden_inputs_out-public",
+        module("carries_hidden_inputs_out", "reference", attack=True),
+        HIDDEN_ARGS[:2],
+    ),
+)
+"""Graded on demand, with --hidden, against the same code graded without."""
+
+
 KNOWN_GAPS: dict[str, str] = {}
 """Attacks the grader does not contain yet (strict xfail), with why; none today."""
 
@@ -559,3 +578,18 @@ def test_cleanup_cannot_be_defeated(gradings: Gradings) -> None:
     assert folder is not None and not os.path.lexists(folder.group(1))
     if got.report["environment"]["limits"].get("mount_namespace"):
         assert re.search(r"^folder full after (\d+) MB", got.output, re.M), got.output
+
+
+@pytest.mark.torch
+def test_hidden_inputs_never_reach_a_visible_tests_feedback(gradings: Gradings) -> None:
+    """Hidden tests run last, in a fresh worker: what the submission saw before its visible
+    chain test is exactly what it sees without the hidden tests."""
+    case = CARRIES_HIDDEN_INPUTS_OUT
+    with_hidden, public = gradings[case], gradings[case.baseline]
+
+    def chain(grading: Grading) -> str:
+        [test] = [t for t in grading.tests() if t["id"].endswith("hundred_thousand_op_chain")]
+        return test["feedback"]
+
+    assert "SEEN" in chain(public) and chain(with_hidden) == chain(public)
+    assert any(t["visibility"] == "hidden" for t in with_hidden.tests())
