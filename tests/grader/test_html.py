@@ -249,13 +249,14 @@ def test_a_problem_with_the_submission_comes_first() -> None:
 
 
 def test_all_is_exactly_the_public_names() -> None:
-    """The package shows `render`; its modules and their helpers stay behind it."""
+    """The package shows `render` (and `unavailable`, the page for when it fails); its modules
+    and their helpers stay behind it."""
     public = {
         name
         for name, value in vars(grader.html).items()
         if not name.startswith("_") and not isinstance(value, ModuleType)
     }
-    assert sorted(grader.html.__all__) == sorted(public) == ["render"]
+    assert sorted(grader.html.__all__) == sorted(public) == ["render", "unavailable"]
 
 
 def test_render_is_pure() -> None:
