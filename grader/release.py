@@ -237,6 +237,14 @@ def gradescope_package(out: Path) -> Path:
             "error: no course.json beside the grader: the hidden tests need its "
             'secret_seed. Create it: {"secret_seed": <a number only you know>}'
         )
+    seed = json.loads(course.read_text(encoding="utf-8")).get("secret_seed")
+    if not isinstance(seed, int) or abs(seed) < 2**40:
+        print(
+            f"warning: {course}'s secret_seed is a small number: it can be found again from the "
+            "hidden inputs by trying every candidate. Use a long random one: "
+            'python -c "import secrets; print(secrets.randbits(64))"',
+            file=sys.stderr,
+        )
     setup = SETUP_SH.replace("{torch}", _torch_requirement())
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
