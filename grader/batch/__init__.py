@@ -172,14 +172,15 @@ def _settings(args: argparse.Namespace) -> forkserver.Settings:
 
     parse_limits(args.limit)  # a typo stops the batch here, not in every grading
     expectations = tuple(str(path.resolve()) for path in args.expectations)
-    pipeline.check_oracle(args.hidden, expectations, args.no_cache)
+    seed = pipeline.course_seed(args.course) if args.hidden else None
+    pipeline.check_oracle(seed is not None, expectations, args.no_cache)  # no seed: they skip
     return forkserver.Settings(
         sections=tuple(
             s for s in pipeline.SECTION_IDS if s in (args.section or pipeline.SECTION_IDS)
         ),
         limits=tuple(args.limit),
         run_hidden=args.hidden,
-        secret_seed=pipeline.course_seed(args.course) if args.hidden else None,
+        secret_seed=seed,
         expectations=expectations,
         no_cache=args.no_cache,
         timeout_s=args.timeout,
