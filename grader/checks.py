@@ -103,7 +103,9 @@ def checking(what: str) -> Iterator[None]:
     try:
         yield
     except SubmissionError as exc:
-        whole = exc.step == "import" or exc.error.type == "MissingName"
+        # The worker's own "missing name" comes as blocked; an exception class of the
+        # submission's that is called MissingName is only an error of that case.
+        whole = exc.step == "import" or (exc.blocked and exc.error.type == "MissingName")
         raise Failure("error", f"{what}: {explain(exc)}", exc.error, whole) from None
     except WorkerTimeout as exc:
         raise Failure("timeout", f"{what}: {exc} (an infinite loop, or far too slow?)") from None
@@ -119,7 +121,7 @@ def checking(what: str) -> Iterator[None]:
 
 def explain(exc: SubmissionError) -> str:
     error = exc.error
-    if error.type == "MissingName":
+    if exc.blocked and error.type == "MissingName":
         return f"blocked: your submission defines no {error.message} (see docs/api.md)"
     if exc.step == "import":
         return "blocked: your submission could not be imported (see the problem above)"

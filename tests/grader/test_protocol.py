@@ -681,3 +681,16 @@ def test_decode_rejects_what_is_not_an_object(line: bytes) -> None:
 def test_decode_rejects_the_reply_to_another_request(reply: dict, seq: int) -> None:
     with pytest.raises(ProtocolError, match="not the reply"):
         decode(json.dumps(reply).encode(), seq, "graph")
+
+
+@pytest.mark.parametrize("blocked, whole", [(True, True), (False, False)])
+def test_only_the_workers_own_missing_name_blocks_the_whole_submission(blocked, whole) -> None:
+    """An exception class of the submission's called MissingName, raised inside a probe, is
+    that case's error; the worker's own (sent as `blocked`) says a name is missing."""
+    from grader.checks import Failure, checking
+
+    error = StudentError(**{**ERROR, "type": "MissingName", "message": "MLP"})
+    with pytest.raises(Failure) as failed, checking("a probe"):
+        raise SubmissionError(error, "blocked" if blocked else "graph", blocked=blocked)
+    assert failed.value.whole_submission is whole
+    assert ("defines no MLP" in failed.value.message) is whole
