@@ -26,6 +26,7 @@ from grader.submission import Submission
 from grader.worker_process import (
     EOF,
     TOO_LONG,
+    MemoryWatch,
     Output,
     Pipes,
     chown_tree,
@@ -54,7 +55,8 @@ class Limits:
     budget_s: float = 40.0
     """Wall-clock time the worker may spend on one submission; later tests are not run."""
     memory_mb: int = 1024
-    """Address-space limit of the worker (RLIMIT_AS)."""
+    """Address-space limit of each worker process (RLIMIT_AS); for a root grader, also the
+    resident memory of all the worker's processes together (MemoryWatch)."""
     cpu_s: int = 120
     """CPU seconds for each worker process's whole life (RLIMIT_CPU)."""
     max_processes: int = 32
@@ -112,6 +114,7 @@ class Worker:
         self._import_failure: StudentError | None = None
         self._greeted = False
         self._greeted_at = 0.0
+        self._memory: MemoryWatch | None = None
         self._load_sent: float | None = None
         """When the load request of the running worker was sent, if its reply is awaited."""
 
@@ -244,6 +247,8 @@ class Worker:
             **own_process_group(),
         )
         self._pipes = Pipes(self._process, self.output, self.limits.reply_mb * 1024 * 1024)
+        if self._uid is not None and os.path.isdir("/proc"):
+            self._memory = MemoryWatch(self._process, self._uid, self.limits.memory_mb)
         self._seq = 0
         self._greeted = False
 
@@ -306,13 +311,22 @@ class Worker:
             status: int | None = self._process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             status = None
+        watch = self._memory
         self._stop()
+        if watch is not None and watch.exceeded:
+            return (
+                f"your code's processes together used more than {self.limits.memory_mb} MB "
+                f"of memory (the limit) and were stopped during {what}"
+            )
         return f"{how_it_ended(status)} during {what}"
 
     def _stop(self) -> None:
         """Kill the worker and everything it started; remove its folder."""
         process, self._process = self._process, None
         self._greeted, self._load_sent = False, None
+        watch, self._memory = self._memory, None
+        if watch is not None:
+            watch.close()
         if process is not None:
             kill(process, self._uid)
             self._pipes.close()

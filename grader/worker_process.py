@@ -133,6 +133,49 @@ def kill(process: subprocess.Popen, uid: int | None) -> None:
         process.wait(timeout=5)
 
 
+class MemoryWatch:
+    """For a root grader, whose worker's processes all run as the worker's own user: every
+    0.2 s, add up their resident memory, and kill them all past `limit_mb`. RLIMIT_AS bounds
+    each process; this bounds them together (a submission may start `max_processes`)."""
+
+    PERIOD_S = 0.2
+
+    def __init__(self, process: subprocess.Popen, uid: int, limit_mb: int) -> None:
+        self.exceeded = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._watch, args=(process, uid, limit_mb * 1024), daemon=True
+        )
+        self._thread.start()
+
+    def _watch(self, process: subprocess.Popen, uid: int, limit_kb: int) -> None:
+        while not self._done.wait(self.PERIOD_S) and process.poll() is None:
+            if resident_kb(uid) > limit_kb:
+                self.exceeded = True
+                kill(process, uid)
+                return
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def resident_kb(uid: int) -> int:
+    """The resident memory (VmRSS) of every process whose real user is `uid` (Linux /proc)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:  # it ended meanwhile
+            continue
+        if fields.get("Uid", "").split()[:1] == [str(uid)] and "VmRSS" in fields:
+            total += int(fields["VmRSS"].split()[0])
+    return total
+
+
 def _children(pid: int) -> list[int]:
     """The children of `pid` where /proc lists them (Linux), else []."""
     try:

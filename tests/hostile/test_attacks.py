@@ -223,6 +223,7 @@ ATTACKS = {
         attack("symlink_to_solutions", base="stubs", build=linked_package),
         attack("lazy_stdlib_imports", sections=("backward", "backprop")),
         attack("leaves_ipc_objects", sections=("forward",)),
+        attack("memory_across_processes", sections=("forward",)),
         attack("defeats_cleanup", sections=("forward",)),
     ]
 }
@@ -593,3 +594,17 @@ def test_hidden_inputs_never_reach_a_visible_tests_feedback(gradings: Gradings) 
 
     assert "SEEN" in chain(public) and chain(with_hidden) == chain(public)
     assert any(t["visibility"] == "hidden" for t in with_hidden.tests())
+
+
+def test_memory_is_limited_across_the_workers_processes(gradings: Gradings) -> None:
+    """RLIMIT_AS bounds each process; a root grader also adds up all of the worker's user's
+    processes and stops them past memory_mb."""
+    got = result(gradings, "memory_across_processes")
+    if got.worker_uid is None:
+        pytest.skip("needs a root grader: the workers' processes are found by their own user")
+    tanh = [t for t in got.tests() if t["id"].startswith("forward::test_tanh")]
+    assert tanh and all(
+        "processes together used more than 1024 MB" in t["feedback"] for t in tanh
+    ), [t["feedback"] for t in tanh]
+    assert got.section_score("forward") == 20 - sum(t["max_score"] for t in tanh)
+    assert got.survivors == ()
