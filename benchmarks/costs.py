@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from grader.mutants import MUTANTS  # noqa: E402
-from grader.selfcheck import expected_of  # noqa: E402
+from grader.selfcheck import expected_of, first_to_fix, section_scores  # noqa: E402
 
 
 def graded(folder: Path, out: Path, jobs: int) -> dict[str, dict]:
@@ -43,16 +43,11 @@ def graded(folder: Path, out: Path, jobs: int) -> dict[str, dict]:
 def losses(report: dict) -> str:
     """`backward 3, training 0.5`: what each section that lost points lost."""
     lost = [
-        f"{s['id']} {s['max_score'] - s['score']:g}"
-        for s in report["sections"]
-        if s["score"] < s["max_score"]
+        f"{section} {most - score:g}"
+        for section, (score, most) in section_scores(report).items()
+        if score < most
     ]
     return ", ".join(lost) or "nothing"
-
-
-def first_cause(report: dict) -> str:
-    causes = report.get("root_causes") or []
-    return causes[0]["task"] if causes else "-"
 
 
 def main() -> None:
@@ -79,7 +74,7 @@ def main() -> None:
     print("| bug | task | first to fix | loses |")
     print("| --- | --- | --- | --- |")
     for name, task, report in rows:
-        print(f"| {name} | {task} | {first_cause(report)} | {losses(report)} |")
+        print(f"| {name} | {task} | {first_to_fix(report) or '-'} | {losses(report)} |")
 
 
 if __name__ == "__main__":

@@ -164,8 +164,7 @@ def grade_command(argv: list[str]) -> int:
             expectations=tuple(args.expectations),
             torch_only=args.no_cache,
         )
-        hidden = options.run_hidden and options.secret_seed is not None  # else they skip
-        check_oracle(hidden, options.expectations, options.torch_only)
+        check_oracle(options)
         report = grade(args.path, options)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

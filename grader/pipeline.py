@@ -48,6 +48,14 @@ class Options:
     torch_only: bool = False
     """Compute every expectation with torch: no shipped expectations, no cache (--no-cache)."""
 
+    @property
+    def needs_torch(self) -> bool:
+        """Whether grading computes with torch: --no-cache, or hidden tests that will run (a
+        seed is known) with no expectations written for them beforehand."""
+        return self.torch_only or (
+            self.run_hidden and self.secret_seed is not None and not self.expectations
+        )
+
 
 def grade(path: Path, options: Options, oracles: tuple[Oracle, Oracle] | None = None) -> Report:
     """Grade the submission at `path` and return its report.
@@ -142,22 +150,21 @@ def released_hidden_points() -> float:
     return float(json.loads(HELD_BACK_FILE.read_text(encoding="utf-8"))["points"])
 
 
-def check_oracle(run_hidden: bool, expectations: tuple, torch_only: bool) -> None:
+def check_oracle(options: Options) -> None:
     """Stop before grading when expected values would be missing: hidden tests' values are
     computed with the course's seed (by torch, or earlier into --expectations DIR), and
     --no-cache computes every value with torch."""
-    if installed_torch_version() is not None:
+    if not options.needs_torch or installed_torch_version() is not None:
         return
-    if torch_only:
+    if options.torch_only:
         raise submission.UsageError(
             f"--no-cache computes every expected value with torch, which is not installed. {TORCH}"
         )
-    if run_hidden and not expectations:
-        raise submission.UsageError(
-            "--hidden needs the hidden tests' expected values, which torch computes and is "
-            f"not installed here. {TORCH} Or pass --expectations DIR, written where torch is "
-            "by `python -m grader expectations --hidden --out DIR`."
-        )
+    raise submission.UsageError(
+        "--hidden needs the hidden tests' expected values, which torch computes and is "
+        f"not installed here. {TORCH} Or pass --expectations DIR, written where torch is "
+        "by `python -m grader expectations --hidden --out DIR`."
+    )
 
 
 TORCH = (

@@ -40,7 +40,8 @@ class Expected:
 
 
 def expected_of(path: Path) -> Expected:
-    """Read `task:`, `loses:` and `keeps:` lines from a submission's first docstring."""
+    """Read `task:`, `loses:` and `keeps:` lines from a submission's first docstring; with no
+    `keeps:` line, every section not in `loses` must keep full marks."""
     if path.suffix == ".ipynb":
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         text = "\n".join("".join(c["source"]) for c in cells)
@@ -55,10 +56,9 @@ def expected_of(path: Path) -> Expected:
     def sections(key: str) -> tuple[str, ...]:
         return tuple(s.strip() for s in fields.get(key, "").split(",") if s.strip())
 
-    task = fields["task"].strip()
-    return Expected(
-        path.stem, None if task == "none" else task, sections("loses"), sections("keeps")
-    )
+    task, loses = fields["task"].strip(), sections("loses")
+    keeps = sections("keeps") or tuple(s for s in ALL_SECTIONS if s not in loses)
+    return Expected(path.stem, None if task == "none" else task, loses, keeps)
 
 
 def one_bug_submissions() -> list[Path]:
@@ -104,17 +104,17 @@ def check_submission(path: Path, workdir: Path) -> tuple[bool, str]:
         expected = expected_of(path)
     except (OSError, ValueError) as exc:
         return False, f"submission {path.name}: {exc}"
-    keeps = expected.keeps or tuple(s for s in ALL_SECTIONS if s not in expected.loses)
-    return verdict(
-        "submission",
-        Expected(expected.name, expected.task, expected.loses, keeps),
-        grade(path, workdir),
-    )
+    return verdict("submission", expected, grade(path, workdir))
+
+
+def first_to_fix(report: dict) -> str | None:
+    """The task of the first entry of "What to fix" (None: nothing to fix)."""
+    return report["root_causes"][0]["task"] if report["root_causes"] else None
 
 
 def verdict(kind: str, expected: Expected, report: dict) -> tuple[bool, str]:
     scores = section_scores(report)
-    first = report["root_causes"][0]["task"] if report["root_causes"] else None
+    first = first_to_fix(report)
     not_lost = [s for s in expected.loses if scores[s][0] >= scores[s][1]]
     wrongly_lost = [s for s in expected.keeps if scores[s][0] < scores[s][1]]
     problems = [f"did not lose points in {', '.join(not_lost)}"] if not_lost else []

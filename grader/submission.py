@@ -150,7 +150,8 @@ def _walk(root: Path) -> list[Path]:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False) and entry.name in SKIPPED_FOLDERS:
+                folder_below = entry.is_dir(follow_symlinks=False)
+                if folder_below and entry.name in SKIPPED_FOLDERS:
                     continue
                 found.append(Path(entry.path))
                 if len(found) > MAX_ENTRIES:
@@ -158,7 +159,7 @@ def _walk(root: Path) -> list[Path]:
                         f"{root} holds more than {MAX_ENTRIES} files and folders; a submission "
                         "holds your code: remove data, outputs and environments (venv) from it."
                     )
-                if entry.is_dir(follow_symlinks=False):
+                if folder_below:
                     below.append(Path(entry.path))
         if not below:
             return found

@@ -163,11 +163,11 @@ class MemoryWatch:
 def resident_kb(uid: int) -> int:
     """The resident memory (VmRSS) of every process whose real user is `uid` (Linux /proc)."""
     total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    with os.scandir("/proc") as entries:
+        pids = [entry.name for entry in entries if entry.name.isdigit()]
+    for pid in pids:
         try:
-            with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as f:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
                 fields = dict(line.split(":", 1) for line in f if ":" in line)
         except OSError:  # it ended meanwhile
             continue

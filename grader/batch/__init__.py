@@ -171,20 +171,19 @@ def _settings(args: argparse.Namespace) -> forkserver.Settings:
     from grader.cli import parse_limits
 
     parse_limits(args.limit)  # a typo stops the batch here, not in every grading
-    expectations = tuple(str(path.resolve()) for path in args.expectations)
-    seed = pipeline.course_seed(args.course) if args.hidden else None
-    pipeline.check_oracle(seed is not None, expectations, args.no_cache)  # no seed: they skip
-    return forkserver.Settings(
+    settings = forkserver.Settings(
         sections=tuple(
             s for s in pipeline.SECTION_IDS if s in (args.section or pipeline.SECTION_IDS)
         ),
         limits=tuple(args.limit),
         run_hidden=args.hidden,
-        secret_seed=seed,
-        expectations=expectations,
+        secret_seed=pipeline.course_seed(args.course) if args.hidden else None,
+        expectations=tuple(str(path.resolve()) for path in args.expectations),
         no_cache=args.no_cache,
         timeout_s=args.timeout,
     )
+    pipeline.check_oracle(settings.options())
+    return settings
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -74,7 +74,7 @@ class Settings:
     @property
     def needs_torch(self) -> bool:
         """Whether gradings will compute with torch: the fork server then imports it once."""
-        return self.no_cache or (self.run_hidden and not self.expectations)
+        return self.options().needs_torch
 
     def to_json(self) -> dict:
         return asdict(self)
