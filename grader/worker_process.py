@@ -161,18 +161,20 @@ class MemoryWatch:
 
 
 def resident_kb(uid: int) -> int:
-    """The resident memory (VmRSS) of every process whose real user is `uid` (Linux /proc)."""
+    """The resident memory (VmRSS) of every process that runs as `uid` (Linux /proc): the owner
+    of /proc/PID is the process's user, so only its own processes' status files are read."""
     total = 0
     with os.scandir("/proc") as entries:
         pids = [entry.name for entry in entries if entry.name.isdigit()]
     for pid in pids:
         try:
+            if os.stat(f"/proc/{pid}").st_uid != uid:
+                continue
             with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
+                rss = (line for line in f if line.startswith("VmRSS:"))
+                total += next((int(line.split()[1]) for line in rss), 0)
         except OSError:  # it ended meanwhile
             continue
-        if fields.get("Uid", "").split()[:1] == [str(uid)] and "VmRSS" in fields:
-            total += int(fields["VmRSS"].split()[0])
     return total
 
 
