@@ -6,12 +6,16 @@ light-scheme screenshot to docs/feedback-page.png.
 
 from __future__ import annotations
 
+import base64
 import copy
+import fcntl
 import json
 import os
+import select
 import shutil
 import struct
 import subprocess
+import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
@@ -459,34 +463,133 @@ def pixel(rows: list[bytes], x: int, y: int) -> tuple[int, int, int]:
     return tuple(rows[y][3 * x : 3 * x + 3])  # type: ignore[return-value]
 
 
-PROBE = """<script>
+PROBE = """(() => {
 const box = document.querySelector('.node.first rect').getBoundingClientRect();
-document.documentElement.dataset.probe = JSON.stringify({
+return {
   dark: matchMedia('(prefers-color-scheme: dark)').matches,
   pageWidth: document.documentElement.scrollWidth, viewport: innerWidth,
   background: getComputedStyle(document.body).backgroundColor,
   firstStroke: getComputedStyle(document.querySelector('.node.first rect')).stroke,
-  first: [box.left, box.top, box.width, box.height]});
-</script>"""
-"""Added to the test's copy of the page only (the page has no script): what the browser laid out."""
+  first: [box.left, box.top, box.width, box.height]};
+})()"""
+"""What the browser laid out, measured after the page has loaded (the page has no script)."""
+
+
+def high(fd: int) -> int:
+    """The same pipe end on a descriptor of 10 or more (the original is closed)."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
+
+
+class DevTools:
+    """Chromium driven over --remote-debugging-pipe (the DevTools protocol: JSON messages ended
+    by a NUL byte, requests on the browser's fd 3 and replies on its fd 4)."""
+
+    def __init__(self, flags: list[str], profile: Path) -> None:
+        to_browser, self.send_end = os.pipe()
+        self.read_end, from_browser = os.pipe()
+        # Above fd 4 first, so that placing one on fd 3 or 4 cannot overwrite the other.
+        to_browser, from_browser = (high(fd) for fd in (to_browser, from_browser))
+        self.process = subprocess.Popen(
+            ["bash", "-c", f'exec "$@" 3<&{to_browser} 4>&{from_browser} {to_browser}<&- '
+             f"{from_browser}>&-", "chromium", CHROMIUM,
+             *flags, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+            pass_fds=(to_browser, from_browser), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(to_browser)
+        os.close(from_browser)
+        self.buffer, self.next_id, self.session = b"", 0, None
+        self.deadline = time.monotonic() + 90
+
+    def message(self) -> dict:
+        while b"\0" not in self.buffer:
+            left = self.deadline - time.monotonic()
+            assert select.select([self.read_end], [], [], max(left, 0))[0], "chromium: 90 s"
+            chunk = os.read(self.read_end, 1 << 20)
+            assert chunk, "chromium closed its DevTools pipe"
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\0", 1)
+        return json.loads(line)
+
+    def call(self, method: str, **params) -> dict:
+        self.next_id += 1
+        request = {"id": self.next_id, "method": method, "params": params}
+        if self.session:
+            request["sessionId"] = self.session
+        os.write(self.send_end, json.dumps(request).encode() + b"\0")
+        while (reply := self.message()).get("id") != self.next_id:
+            pass  # an event: none is asked for
+        assert "error" not in reply, (method, reply["error"])
+        return reply["result"]
+
+    def evaluate(self, expression: str):
+        reply = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
+                          awaitPromise=True)  # fmt: skip
+        assert "exceptionDetails" not in reply, reply["exceptionDetails"]
+        return reply["result"].get("value")  # undefined has none
+
+    def open(self, url: str, width: int) -> None:
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        # The viewport itself is width x 900, as --screenshot's is (a window's includes its frame).
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=900,
+                  deviceScaleFactor=1, mobile=False)  # fmt: skip
+        self.call("Page.navigate", url=url)
+        loaded = f"document.readyState === 'complete' && location.href === {json.dumps(url)}"
+        while not self.evaluate(loaded):
+            time.sleep(0.02)
+
+    def screenshot(self) -> bytes:
+        """A screenshot of the viewport once two in a row are the same. Chromium may capture
+        a frame whose tiles are not all rastered yet (issues.chromium.org/issues/405165895:
+        part of the page blank under load); the page has no animation, so two equal frames
+        are the finished page."""
+        shots = [b""]
+        for _ in range(10):
+            self.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))")
+            shots.append(
+                base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
+            )
+            if shots[-1] == shots[-2]:
+                return shots[-1]
+        raise AssertionError("chromium's screenshots did not settle in 10 frames")
+
+    def close(self) -> None:
+        """Ask the browser to quit (it may close the pipe before it replies), then make sure."""
+        try:
+            os.write(self.send_end, b'{"id": 0, "method": "Browser.close"}\0')
+            self.process.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            os.close(self.send_end)
+            os.close(self.read_end)
 
 
 def chromium(page: str, folder: Path, scheme: str, width: int, shoot: bool) -> tuple[Page, dict]:
     """Open a page in headless chromium; return its DOM after rendering and, for a page it
-    shoots, what the probe measured."""
+    shoots, what the probe measured (the screenshot goes to folder/page.png)."""
     folder.mkdir()
     path = folder / "page.html"
-    path.write_text(page.replace("</body>", PROBE + "</body>") if shoot else page, "utf-8")
-    shot = [f"--screenshot={folder / 'page.png'}"] if shoot else []
-    result = subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={folder / 'profile'}", *shot,
-         f"--blink-settings=preferredColorScheme={SCHEMES[scheme]}",
-         f"--window-size={width},900", "--dump-dom", path.as_uri()],
-        capture_output=True, text=True, timeout=90, check=True,
-    )  # fmt: skip
-    dom = Page(result.stdout)
-    probe = dom.find("html")[0][1].get("data-probe")
-    return dom, json.loads(probe) if probe else {}
+    path.write_text(page, "utf-8")
+    flags = [*CHROMIUM_FLAGS, f"--blink-settings=preferredColorScheme={SCHEMES[scheme]}"]
+    browser = DevTools(flags, folder / "profile")
+    try:
+        browser.open(path.as_uri(), width)
+        dom = Page(browser.evaluate("document.documentElement.outerHTML"))
+        probe = browser.evaluate(PROBE) if shoot else {}
+        if shoot:
+            (folder / "page.png").write_bytes(browser.screenshot())
+    finally:
+        browser.close()
+    return dom, probe
 
 
 @pytest.fixture(scope="module")
