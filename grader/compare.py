@@ -248,6 +248,7 @@ def guess(op, x, out, other, node, yours, mine, theirs, upstream) -> str | None:
         "pow": [
             ("k * x^k (off by one)", lambda: k * x**k),
             ("x^(k-1) (no factor k)", lambda: x ** (k - 1)),
+            ("k * |x|^(k-1) (abs(x) loses the sign for x < 0)", lambda: k * abs(x) ** (k - 1)),
         ],
         "relu": [("1 at x <= 0 (torch uses 0 there)", lambda: 1.0)],
         "mul": [("the input itself, not the other operand", lambda: x)],

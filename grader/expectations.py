@@ -25,6 +25,7 @@ from grader.oracle import (
     write_expectations,
 )
 from grader.pipeline import Options, course_seed, grade
+from grader.submission import UsageError
 
 KIT = Path(__file__).resolve().parent.parent
 DRIFT = 1e-13
@@ -104,7 +105,11 @@ def main(argv: list[str]) -> int:
     if not (KIT / "solutions").is_dir():
         print("error: this needs the instructor's copy, with solutions/.", file=sys.stderr)
         return 2
-    seed = course_seed(args.course) if args.hidden else None
+    try:
+        seed = course_seed(args.course) if args.hidden else None
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.hidden and seed is None:
         print("error: --hidden needs the course's secret_seed (course.json).", file=sys.stderr)
         return 2

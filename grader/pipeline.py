@@ -177,7 +177,7 @@ def course_seed(course_file: Path | None) -> int | None:
     """The secret seed: $SCRATCHGRAD_SECRET_SEED, else `secret_seed` in the course file
     (default: course.json in the current folder, then beside the grader package)."""
     if os.environ.get("SCRATCHGRAD_SECRET_SEED"):
-        return int(os.environ["SCRATCHGRAD_SECRET_SEED"])
+        return seed_of(os.environ["SCRATCHGRAD_SECRET_SEED"], "$SCRATCHGRAD_SECRET_SEED")
     candidates = (
         [course_file]
         if course_file
@@ -185,8 +185,34 @@ def course_seed(course_file: Path | None) -> int | None:
     )
     for path in candidates:
         if path.is_file():
-            return int(json.loads(path.read_text(encoding="utf-8"))["secret_seed"])
+            return course_file_seed(path)
     return None
+
+
+def course_file_seed(path: Path) -> int:
+    """`secret_seed` in the course file at `path`, or a usage error saying what is wrong."""
+    try:
+        course = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise submission.UsageError(f"Cannot read the course file {path}: {exc}") from None
+    if not isinstance(course, dict) or "secret_seed" not in course:
+        raise submission.UsageError(
+            f"The course file {path} has no secret_seed. "
+            'Write it as {"secret_seed": <a number only you know>}.'
+        )
+    return seed_of(course["secret_seed"], f"secret_seed in {path}")
+
+
+def seed_of(value: object, where: str) -> int:
+    """The seed as an integer, or a usage error naming where it came from."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        value = repr(value)
+    try:
+        return int(value)
+    except ValueError:
+        raise submission.UsageError(
+            f"{where} must be a whole number, such as 81462930; it is {value!r}."
+        ) from None
 
 
 def run_suites(plugin, files: list[Path]) -> list[dict]:

@@ -19,9 +19,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-from grader.pipeline import SECTION_IDS
+from grader.pipeline import SECTION_IDS, course_file_seed
 from grader.protocol import printable
 from grader.report import write_text_atomic
+from grader.submission import UsageError
 
 try:
     import tomllib
@@ -237,8 +238,11 @@ def gradescope_package(out: Path) -> Path:
             "error: no course.json beside the grader: the hidden tests need its "
             'secret_seed. Create it: {"secret_seed": <a number only you know>}'
         )
-    seed = json.loads(course.read_text(encoding="utf-8")).get("secret_seed")
-    if not isinstance(seed, int) or abs(seed) < 2**40:
+    try:
+        seed = course_file_seed(course)
+    except UsageError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    if abs(seed) < 2**40:
         print(
             f"warning: {course}'s secret_seed is a small number: it can be found again from the "
             "hidden inputs by trying every candidate. Use a long random one: "

@@ -29,7 +29,10 @@ def secret_operands(op, seed):
     if op in ("add", "mul"):
         return (round(rng.uniform(-3, 3), 3), round(rng.uniform(-3, 3), 3))
     if op == "pow":
-        return (round(rng.uniform(0.5, 2.5), 3), Const(rng.choice([2, 3, -2, 0.5, 1.5])))
+        x, k = round(rng.uniform(0.5, 2.5), 3), rng.choice([2, 3, -2, 0.5, 1.5])
+        if isinstance(k, int) and rng.random() < 0.5:  # an integer power takes x < 0 too
+            x = -x
+        return (x, Const(k))
     if op == "log":
         return (round(rng.uniform(0.2, 5), 3),)
     x = round(rng.uniform(-2, 2), 3)

@@ -74,7 +74,7 @@ def apply(config: dict) -> dict[str, bool]:
     in_force["filesystem"] = bool(landlock)
     in_force["network_tcp_blocked"] = landlock.get("network", False)
     in_force["signals_scoped"] = landlock.get("signals", False)
-    in_force["keyrings_blocked"] = _block_keyrings()
+    in_force["keyrings_blocked"] = in_force["memory_files_blocked"] = _refuse_calls()
     sys.path[:] = stdlib + site_packages
     in_force["forbidden_imports"] = _forbid_imports(limits["forbidden_modules"])
     return in_force
@@ -126,11 +126,17 @@ class _Machine(NamedTuple):
     capset: int
     keys: tuple[int, ...]
     """add_key, request_key, keyctl."""
+    memory_files: tuple[int, ...]
+    """memfd_create, memfd_secret."""
 
 
 MACHINES = {
-    "x86_64": _Machine(0xC000003E, pivot_root=155, capset=126, keys=(248, 249, 250)),
-    "aarch64": _Machine(0xC00000B7, pivot_root=41, capset=91, keys=(217, 218, 219)),
+    "x86_64": _Machine(
+        0xC000003E, pivot_root=155, capset=126, keys=(248, 249, 250), memory_files=(319, 447)
+    ),
+    "aarch64": _Machine(
+        0xC00000B7, pivot_root=41, capset=91, keys=(217, 218, 219), memory_files=(279, 447)
+    ),
 }
 MACHINE = MACHINES.get(os.uname().machine) if LINUX else None
 
@@ -436,18 +442,24 @@ class _FilterProgram(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def _block_keyrings() -> bool:
-    """Refuse add_key, request_key and keyctl with EPERM, as Docker's default profile does.
+def _refuse_calls() -> bool:
+    """Refuse, with EPERM, two kinds of calls that no namespace or limit covers:
 
-    No namespace holds the kernel's keyrings: every worker inherits the grader's session
-    keyring, and a user's keys outlive its processes. A worker could read the grader's keys
-    and leave answers there for the next submission. Calls of another ABI (32-bit ones from a
-    64-bit process) are refused as well.
+    - add_key, request_key and keyctl, as Docker's default profile does. No namespace holds
+      the kernel's keyrings: every worker inherits the grader's session keyring, and a user's
+      keys outlive its processes. A worker could read the grader's keys and leave answers
+      there for the next submission.
+    - memfd_create and memfd_secret. A memory file that is never mapped counts in neither the
+      address-space limit nor any process's resident memory: a few processes holding 15 MB
+      files took 3.8 GB of the host's memory under a 1,024 MB `memory_mb`.
+
+    Calls of another ABI (32-bit ones from a 64-bit process) are refused as well.
     """
     libc = _libc()
     if libc is None or MACHINE is None:
         return False
-    refused = [(BPF_JGE, X32_CALLS), *((BPF_JEQ, number) for number in MACHINE.keys)]
+    calls = (*MACHINE.keys, *MACHINE.memory_files)
+    refused = [(BPF_JGE, X32_CALLS), *((BPF_JEQ, number) for number in calls)]
     program = [
         (BPF_LOAD, 0, 0, 4),  # seccomp_data.arch
         (BPF_JEQ, 1, 0, MACHINE.audit_arch),

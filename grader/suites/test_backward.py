@@ -193,13 +193,14 @@ def test_mul(lab, args, upstream):
     "args, upstream",
     rule_cases(
         "pow",
-        [(1.5, 2), (-2.0, 3), (0.7, -1), (2.5, 0.5), (1.3, -1.5)],
+        [(1.5, 2), (-1.5, 2), (-2.0, 3), (-1.25, -2), (0.7, -1), (2.5, 0.5), (1.3, -1.5)],
         [((1.5, 2), 2.5), ((2.5, 0.5), -1.5)],
         shared=(1.5, 3),
     ),
 )
 def test_pow(lab, args, upstream):
-    """backward of x ** k for constant k (negative and fractional too)."""
+    """backward of x ** k for constant k (negative and fractional too), and x < 0 with an
+    odd k - 1, where x^(k-1) is negative."""
     check(lab, "pow", args, upstream, constant_exponent=True)
 
 

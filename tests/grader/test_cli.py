@@ -107,3 +107,27 @@ def test_without_torch_what_needs_it_stops_before_grading(
     err = capsys.readouterr().err
     assert sentence in err and "pip install torch --index-url" in err
     assert not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.parametrize(
+    "course, sentence",
+    [
+        ('{"secret_seed": "my-course-2026"}', "must be a whole number, such as"),
+        ('{"secret_seed": 1.5e3}', "must be a whole number, such as"),
+        ('{"seed": 123456789}', "has no secret_seed. Write it as"),
+        ('{"secret_seed": 12,}', "Cannot read the course file"),
+        ("[123456789]", "has no secret_seed"),
+    ],
+)
+def test_a_course_file_the_grader_cannot_use_is_a_usage_error(
+    course: str, sentence: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An instructor's typo in course.json: one sentence naming the file, no traceback, no
+    report, before any grading."""
+    path = tmp_path / "course.json"
+    path.write_text(course, encoding="utf-8")
+    report = tmp_path / "report.json"
+    assert main([str(SOLUTIONS), "--hidden", "--course", str(path), "--json", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and sentence in err and str(path) in err
+    assert "Traceback" not in err and not report.exists()

@@ -102,6 +102,18 @@ def module(name: str, base: str, attack: bool) -> Callable[[Path], Path]:
     return build
 
 
+def stacked(*names: str) -> Callable[[Path], Path]:
+    """The reference with several attacks added, in order (`ATTACK = True`)."""
+
+    def build(folder: Path) -> Path:
+        path = folder / f"{names[-1]}.py"
+        attacks = "".join(snippet(name, folder, True) for name in names)
+        path.write_text(reference_module() + attacks, encoding="utf-8")
+        return path
+
+    return build
+
+
 def sections_of(args: tuple[str, ...]) -> tuple[str, ...]:
     chosen = tuple(a.partition("=")[2] for a in args if a.startswith("--section="))
     return chosen or SECTION_IDS
@@ -207,14 +219,23 @@ ATTACKS = {
         attack(
             "finite_difference_gradients",
             sections=("backward", "backprop"),
-            limits=("budget_s=25",),
-            bound_s=45,
+            bound_s=60,
         ),
         attack(
             "complex_step_gradients",
             sections=("backward", "backprop"),
-            limits=("budget_s=25",),
-            bound_s=45,
+            bound_s=60,
+        ),
+        attack(
+            "complex_steps_where_checked",
+            sections=("backward", "backprop"),
+            bound_s=60,
+        ),
+        attack(
+            "backward_while_building",
+            sections=("backward", "backprop"),
+            bound_s=60,
+            build=stacked("complex_step_gradients", "backward_while_building"),
         ),
         attack("network_access", sections=("forward",)),
         attack("protocol_garbage", sections=("backprop", "nn", "training")),
@@ -224,6 +245,7 @@ ATTACKS = {
         attack("lazy_stdlib_imports", sections=("backward", "backprop")),
         attack("leaves_ipc_objects", sections=("forward",)),
         attack("memory_across_processes", sections=("forward",)),
+        attack("memory_files", sections=("forward",)),
         attack("defeats_cleanup", sections=("forward",)),
     ]
 }
@@ -419,16 +441,27 @@ def test_killing_the_parent_fails(gradings: Gradings) -> None:
     assert got.score == 25
 
 
-@pytest.mark.parametrize("name", ["finite_difference_gradients", "complex_step_gradients"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "finite_difference_gradients",
+        "complex_step_gradients",
+        "complex_steps_where_checked",
+        "backward_while_building",
+    ],
+)
 def test_numerical_differentiation_earns_nothing_in_backward_or_backprop(
     gradings: Gradings, name: str
 ) -> None:
-    """Right on small graphs (complex steps to 1e-16), too slow on the one-pass checks."""
+    """Right on small graphs (complex steps to 1e-16); on the one-pass checks too slow, or,
+    stepping only some nodes, wrong at the others; too slow for building and backward()
+    together when the work moves into building."""
     got = result(gradings, name)
     assert got.section_score("backward") == got.section_score("backprop") == 0
     one_pass = [t for t in got.tests() if "one-pass" in t["id"] or "one_pass" in t["id"]]
     assert one_pass and {t["status"] for t in one_pass} <= {"timeout", "failed", "blocked"}
-    assert "backpropagate in one pass" in got.messages()
+    # the points a one-pass check takes away are named after the check's task
+    assert re.search(r"not counted: Task \d\.\d's one-pass check", got.messages()), name
 
 
 def test_no_network(gradings: Gradings) -> None:
@@ -500,6 +533,15 @@ processes that share no session keyring read.)"""
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the IPC objects are Linux's")
+def test_memory_files_are_refused(gradings: Gradings) -> None:
+    got = result(gradings, "memory_files")
+    if not got.report["environment"]["limits"].get("memory_files_blocked"):
+        pytest.skip("seccomp is in force on Linux x86_64 and arm64 only")
+    assert "refused memfd_create after 0 files: Operation not permitted" in got.output
+    assert "MADE" not in got.output
+    assert got.section_score("forward") == 20
+
+
 def test_ipc_objects_reach_no_other_grading_and_end_with_their_own(gradings: Gradings) -> None:
     """What a worker makes stays in its own namespaces and ends with it; what the host (or
     another worker) holds at the same time is out of its reach."""
