@@ -204,15 +204,16 @@ def course_file_seed(path: Path) -> int:
 
 
 def seed_of(value: object, where: str) -> int:
-    """The seed as an integer, or a usage error naming where it came from."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        value = repr(value)
-    try:
-        return int(value)
-    except ValueError:
-        raise submission.UsageError(
-            f"{where} must be a whole number, such as 81462930; it is {value!r}."
-        ) from None
+    """The seed as an integer (a JSON number or a string of digits), or a usage error naming
+    where it came from."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return int(value)
+    raise submission.UsageError(
+        f"{where} must be a whole number, such as 81462930; it is {value!r}."
+    )
 
 
 def run_suites(plugin, files: list[Path]) -> list[dict]:
